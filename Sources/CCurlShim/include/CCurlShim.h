@@ -1,0 +1,22 @@
+#ifndef CCURLSHIM_H
+#define CCURLSHIM_H
+
+#include <curl/curl.h>
+#include <stddef.h>
+
+/// Typed wrappers around the variadic curl_easy_setopt and curl_easy_getinfo, which Swift cannot call.
+CURLcode ccurl_set_long(CURL *handle, CURLoption option, long value);
+CURLcode ccurl_set_string(CURL *handle, CURLoption option, const char *value);
+CURLcode ccurl_set_pointer(CURL *handle, CURLoption option, void *value);
+CURLcode ccurl_set_slist(CURL *handle, CURLoption option, struct curl_slist *value);
+
+typedef size_t (*ccurl_write_callback)(char *data, size_t size, size_t count, void *context);
+typedef int (*ccurl_progress_callback)(void *context, curl_off_t dltotal, curl_off_t dlnow,
+                                       curl_off_t ultotal, curl_off_t ulnow);
+CURLcode ccurl_set_write_callback(CURL *handle, ccurl_write_callback callback, void *context);
+CURLcode ccurl_set_progress_callback(CURL *handle, ccurl_progress_callback callback, void *context);
+
+CURLcode ccurl_get_long(CURL *handle, CURLINFO info, long *value);
+CURLcode ccurl_get_off_t(CURL *handle, CURLINFO info, curl_off_t *value);
+
+#endif

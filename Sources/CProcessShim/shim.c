@@ -1,0 +1,19 @@
+#define _GNU_SOURCE
+#include <spawn.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include "CProcessShim.h"
+
+int cprocess_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 29))
+    return posix_spawn_file_actions_addchdir_np(actions, path);
+#else
+    (void)actions;
+    (void)path;
+    return -1;
+#endif
+}
+
+int cprocess_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
+}

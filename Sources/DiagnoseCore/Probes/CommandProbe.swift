@@ -1,0 +1,108 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Runs a program (no shell unless `shell:` is given) and checks its exit status and output.
+///
+/// Causes: `not-found` (error: cannot be started), `timeout`, `exit-status`, `output-mismatch` (fail), `cancelled` (error).
+public struct CommandProbe: Probe {
+    /// The program and its arguments; with `shell:`, `/bin/sh -c SCRIPT`.
+    public var argv: [String]
+    /// The exit status that passes.
+    public var expectExit: Int32
+    /// A pattern standard output must match.
+    public var stdoutMatches: Pattern?
+    /// A pattern standard error must match.
+    public var stderrMatches: Pattern?
+
+    /// Builds the probe from its arguments: exactly one of `argv` and `shell`.
+    public init(_ arguments: ProbeArguments) throws(ProbeArgumentError) {
+        let argv = try arguments.strings("argv")
+        let shell = try arguments.string("shell")
+        switch (argv, shell) {
+        case (let argv?, nil):
+            guard let program = argv.first, !program.isEmpty else {
+                throw ProbeArgumentError("argv", "must name a program: argv: [program, args...]")
+            }
+            self.argv = argv
+        case (nil, let script?):
+            self.argv = ["/bin/sh", "-c", script]
+        case (.some, .some):
+            throw ProbeArgumentError("", "give either 'argv' or 'shell', not both")
+        case (nil, nil):
+            throw ProbeArgumentError("", "give 'argv: [program, args...]' or 'shell: \"...\"'")
+        }
+        expectExit = Int32(try arguments.int("expect_exit", in: 0...255) ?? 0)
+        stdoutMatches = try arguments.pattern("stdout_matches")
+        stderrMatches = try arguments.pattern("stderr_matches")
+    }
+
+    public func run(_ context: ProbeContext) async -> Observation {
+        let result = await ProcessRunner.run(
+            argv, environment: context.environment, workingDirectory: context.workingDirectory,
+            timeout: context.timeout, cancellation: context.cancellation)
+        return Self.observe(result, argv: argv, timeout: context.timeout, expectExit: expectExit,
+            stdoutMatches: stdoutMatches, stderrMatches: stderrMatches)
+    }
+
+    /// Judges a finished process against the expectations.
+    static func observe(
+        _ result: ProcessResult, argv: [String], timeout: Duration, expectExit: Int32,
+        stdoutMatches: Pattern?, stderrMatches: Pattern?
+    ) -> Observation {
+        let command = "$ " + argv.map(shellQuoted).joined(separator: " ")
+        var evidence = [command] + outputEvidence(result)
+        switch result.ending {
+        case .launchFailed(let code):
+            let reason = code == EACCES ? "is not executable" : code == ENOENT ? "was not found" : "could not be started (errno \(code))"
+            return .error("not-found", "\(argv[0]) \(reason)", evidence: [command])
+        case .timedOut:
+            return .fail("timeout", "\(argv[0]) did not finish within \(timeout.shortDescription); its process group was killed", evidence: evidence)
+        case .cancelled:
+            return .error("cancelled", "\(argv[0]) was stopped: the run was cancelled", evidence: evidence)
+        case .signalled(let signal):
+            evidence.append("killed by signal \(signal)")
+            return .fail("exit-status", "\(argv[0]) was killed by signal \(signal)", evidence: evidence)
+        case .exited(let status):
+            evidence.append("exit status \(status)")
+            guard status == expectExit else {
+                return .fail("exit-status", "\(argv[0]) exited with \(status), expected \(expectExit)", evidence: evidence)
+            }
+            if let stdoutMatches, !stdoutMatches.matches(result.stdout) {
+                return .fail("output-mismatch", "standard output does not match /\(stdoutMatches.source)/", evidence: evidence)
+            }
+            if let stderrMatches, !stderrMatches.matches(result.stderr) {
+                return .fail("output-mismatch", "standard error does not match /\(stderrMatches.source)/", evidence: evidence)
+            }
+            let first = result.stdout.firstLine
+            return .pass(first.isEmpty ? "\(argv[0]) exited with \(status)" : first.truncated(to: 120), evidence: evidence)
+        }
+    }
+
+    /// The last lines of each stream, and how much was dropped.
+    static func outputEvidence(_ result: ProcessResult, lines: Int = 20) -> [String] {
+        var evidence: [String] = []
+        for (name, text, total) in [("stdout", result.stdout, result.stdoutBytes), ("stderr", result.stderr, result.stderrBytes)] where total > 0 {
+            let kept = text.split(separator: "\n", omittingEmptySubsequences: false)
+            let tail = kept.suffix(lines).joined(separator: "\n").trimmingWhitespace()
+            var line = "\(name): \(tail.truncated(to: 4000))"
+            if total > result.captureLimit { line += "\n(\(total - result.captureLimit) more bytes of \(name) read and dropped)" }
+            evidence.append(line)
+        }
+        return evidence
+    }
+}
+
+/// A word quoted for a POSIX shell when it needs quoting, for showing commands.
+public func shellQuoted(_ word: String) -> String {
+    let safe = word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_./:=@%+,".contains($0)) }
+    if safe && !word.isEmpty { return word }
+    return "'" + word.replacingAll("'", with: "'\\''") + "'"
+}
+
+extension ProbeKind {
+    /// `command`: runs a program and checks its exit status and output.
+    public static let command = ProbeKind(
+        name: "command", optional: ["argv", "shell", "expect_exit", "stdout_matches", "stderr_matches"]
+    ) { arguments throws(ProbeArgumentError) in try CommandProbe(arguments) }
+}

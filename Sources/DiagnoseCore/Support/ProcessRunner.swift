@@ -1,0 +1,248 @@
+import CProcessShim
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A flag that tells blocking work to stop as soon as it can.
+public final class CancellationFlag: Sendable {
+    private let state = Atomic<Bool>(false)
+
+    /// A flag that is not set.
+    public init() {}
+
+    /// Asks the work to stop.
+    public func cancel() { state.store(true, ordering: .relaxed) }
+
+    /// Whether the work was asked to stop.
+    public var isCancelled: Bool { state.load(ordering: .relaxed) }
+}
+
+/// How a child process ended and what it wrote, bounded.
+public struct ProcessResult: Sendable, Hashable {
+    /// How the process ended.
+    public enum Ending: Sendable, Hashable {
+        /// It exited with this status.
+        case exited(Int32)
+        /// A signal ended it.
+        case signalled(Int32)
+        /// It ran past its timeout; its process group was killed.
+        case timedOut
+        /// The run was cancelled; its process group was killed.
+        case cancelled
+        /// It could not be started; the errno says why (ENOENT: not found, EACCES: not executable).
+        case launchFailed(Int32)
+    }
+
+    /// How the process ended.
+    public var ending: Ending
+    /// Standard output, up to the capture limit.
+    public var stdout: String
+    /// Standard error, up to the capture limit.
+    public var stderr: String
+    /// Bytes written to standard output, including those beyond the limit.
+    public var stdoutBytes: Int
+    /// Bytes written to standard error, including those beyond the limit.
+    public var stderrBytes: Int
+    /// The capture limit used.
+    public var captureLimit: Int
+
+    /// The exit status when the process exited normally.
+    public var exitStatus: Int32? { if case .exited(let status) = ending { status } else { nil } }
+}
+
+/// Processes started by diagnose that may still be running, so an interruption can kill them all.
+public enum ChildProcesses {
+    private static let groups = Mutex<Set<pid_t>>([])
+
+    static func register(_ group: pid_t) { groups.withLock { _ = $0.insert(group) } }
+
+    static func unregister(_ group: pid_t) { groups.withLock { _ = $0.remove(group) } }
+
+    /// Kills every process group diagnose started that is still registered.
+    public static func killAll() {
+        for group in groups.withLock({ $0 }) { kill(-group, SIGKILL) }
+    }
+
+    /// How many process groups are registered.
+    public static var count: Int { groups.withLock { $0.count } }
+}
+
+/// Runs programs without a shell, in their own process group, with a timeout, bounded capture and no leftovers.
+public enum ProcessRunner {
+    /// The default number of bytes kept of each stream; the rest is read, counted and dropped.
+    public static let defaultCaptureLimit = 64 * 1024
+
+    /// Runs `argv` (searched on PATH), killing its whole process group at the timeout, on cancellation,
+    /// and as soon as the program itself exits, so no grandchild outlives the run.
+    public static func run(
+        _ argv: [String], environment: [String: String]? = nil, workingDirectory: String? = nil,
+        timeout: Duration, captureLimit: Int = defaultCaptureLimit, cancellation: CancellationFlag? = nil
+    ) async -> ProcessResult {
+        let flag = CancellationFlag()
+        return await withTaskCancellationHandler {
+            await offload {
+                runBlocking(
+                    argv, environment: environment, workingDirectory: workingDirectory, timeout: timeout,
+                    captureLimit: captureLimit, cancellation: [flag, cancellation].compactMap { $0 })
+            }
+        } onCancel: {
+            flag.cancel()
+        }
+    }
+
+    static func runBlocking(
+        _ argv: [String], environment: [String: String]?, workingDirectory: String?, timeout: Duration,
+        captureLimit: Int, cancellation: [CancellationFlag]
+    ) -> ProcessResult {
+        var result = ProcessResult(
+            ending: .launchFailed(ENOENT), stdout: "", stderr: "", stdoutBytes: 0, stderrBytes: 0,
+            captureLimit: captureLimit)
+        guard let program = argv.first, !program.isEmpty else { return result }
+        if argv.contains(where: { $0.utf8.contains(0) }) {
+            result.ending = .launchFailed(EINVAL)
+            return result
+        }
+
+        var outPipe: [Int32] = [-1, -1]
+        var errPipe: [Int32] = [-1, -1]
+        guard cprocess_pipe_cloexec(&outPipe) == 0 else { result.ending = .launchFailed(errno); return result }
+        guard cprocess_pipe_cloexec(&errPipe) == 0 else {
+            close(outPipe[0]); close(outPipe[1])
+            result.ending = .launchFailed(errno)
+            return result
+        }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        if let workingDirectory { _ = cprocess_addchdir(&actions, workingDirectory) }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD] { sigaddset(&defaults, signal) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let cArguments = argv.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        let environmentLines = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        let cEnvironment = environmentLines.map { strdup($0) } + [nil]
+        defer { cEnvironment.forEach { free($0) } }
+
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, program, &actions, &attributes, cArguments, cEnvironment)
+        close(outPipe[1])
+        close(errPipe[1])
+        guard spawned == 0 else {
+            close(outPipe[0]); close(errPipe[0])
+            result.ending = .launchFailed(spawned)
+            return result
+        }
+        ChildProcesses.register(pid)
+        defer { ChildProcesses.unregister(pid) }
+
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        var streams = [Stream(fd: outPipe[0]), Stream(fd: errPipe[0])]
+        for stream in streams { _ = fcntl(stream.fd, F_SETFL, fcntl(stream.fd, F_GETFL) | O_NONBLOCK) }
+        var ending: ProcessResult.Ending?
+        var drainUntil: ContinuousClock.Instant?
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+
+        func reap(blocking: Bool) -> ProcessResult.Ending? {
+            var status: Int32 = 0
+            let reaped = waitpid(pid, &status, blocking ? 0 : WNOHANG)
+            guard reaped == pid else { return nil }
+            let code = status & 0x7f
+            return code == 0 ? .exited((status >> 8) & 0xff) : .signalled(code)
+        }
+
+        while true {
+            if ending == nil {
+                if cancellation.contains(where: \.isCancelled) {
+                    kill(-pid, SIGKILL)
+                    _ = reap(blocking: true)
+                    ending = .cancelled
+                    drainUntil = clock.now.advanced(by: .milliseconds(50))
+                } else if clock.now >= deadline {
+                    kill(-pid, SIGKILL)
+                    _ = reap(blocking: true)
+                    ending = .timedOut
+                    drainUntil = clock.now.advanced(by: .milliseconds(50))
+                } else if let exited = reap(blocking: false) {
+                    // The program is done; whatever it left behind in its group must not outlive it.
+                    kill(-pid, SIGKILL)
+                    ending = exited
+                    drainUntil = clock.now.advanced(by: .milliseconds(200))
+                }
+            }
+            let open = streams.indices.filter { streams[$0].fd >= 0 }
+            if open.isEmpty && ending != nil { break }
+            if let drainUntil, clock.now >= drainUntil { break }
+
+            let limit = drainUntil ?? deadline
+            let remaining = clock.now.duration(to: limit)
+            let slice = max(1, min(50, remaining.milliseconds + 1))
+            var pollSet = open.map { pollfd(fd: streams[$0].fd, events: Int16(POLLIN), revents: 0) }
+            let ready = poll(&pollSet, nfds_t(pollSet.count), Int32(slice))
+            guard ready > 0 else { continue }
+            for (slot, index) in open.enumerated() where pollSet[slot].revents != 0 {
+                let count = read(streams[index].fd, &buffer, buffer.count)
+                if count > 0 {
+                    streams[index].append(buffer[0..<count], limit: captureLimit)
+                } else if count == 0 || (errno != EAGAIN && errno != EINTR) {
+                    close(streams[index].fd)
+                    streams[index].fd = -1
+                }
+            }
+        }
+        for stream in streams where stream.fd >= 0 { close(stream.fd) }
+        if ending == nil {
+            kill(-pid, SIGKILL)
+            ending = reap(blocking: true) ?? .signalled(SIGKILL)
+        }
+        result.ending = ending!
+        result.stdout = String(decoding: streams[0].captured, as: UTF8.self)
+        result.stderr = String(decoding: streams[1].captured, as: UTF8.self)
+        result.stdoutBytes = streams[0].total
+        result.stderrBytes = streams[1].total
+        return result
+    }
+
+    struct Stream {
+        var fd: Int32
+        var captured: [UInt8] = []
+        var total = 0
+
+        init(fd: Int32) { self.fd = fd }
+
+        mutating func append(_ bytes: ArraySlice<UInt8>, limit: Int) {
+            total += bytes.count
+            let room = limit - captured.count
+            if room > 0 { captured += bytes.prefix(room) }
+        }
+    }
+}
+
+/// Runs blocking work on its own thread, so it never occupies the cooperative pool's few threads.
+public func offload<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        let thread = Thread { continuation.resume(returning: work()) }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+}

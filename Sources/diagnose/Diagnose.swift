@@ -1,0 +1,35 @@
+import ArgumentParser
+import DiagnoseCore
+
+@main
+struct Diagnose: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diagnose",
+        abstract: "Runs troubleshooting runbooks against a Docker Compose stack and prints a diagnosis.",
+        discussion: """
+            Each runbook is a decision tree of probes (Redis PING, HTTP health, compose config, logs, \
+            container state...). diagnose walks it, branches on each result and prints the diagnosis, its \
+            evidence and the next commands to run.
+
+            Examples:
+              $ diagnose backend-wont-start
+              $ diagnose --all
+              $ diagnose --all --format json > run.json
+              $ diagnose frontend-connection-refused --set backend_url=http://backend:8000
+              $ diagnose validate runbooks/
+              $ diagnose show backend-wont-start --format mermaid
+              $ diagnose report --output handoff.md
+
+            Exit status (Nagios conventions):
+              0  every runbook ended in an ok diagnosis
+              1  the worst diagnosis is a warning
+              2  the worst diagnosis is critical
+              3  inconclusive: a probe could not tell, the --deadline was hit, or the run was
+                 interrupted, and nothing critical was found
+              64 usage error (bad option, unknown runbook, unset variable)
+              65 invalid runbook
+            """,
+        subcommands: [RunCommand.self, ListCommand.self, ValidateCommand.self, ShowCommand.self],
+        defaultSubcommand: RunCommand.self
+    )
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import DiagnoseCore
+
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "Lists the runbooks: ids, titles and descriptions.",
+        discussion: "Example:\n  $ diagnose list"
+    )
+
+    @OptionGroup var source: RunbookOptions
+
+    func run() throws {
+        let catalog = try source.loadCatalog()
+        try exitOnFindings(catalog)
+        let width = catalog.runbooks.map(\.id.count).max() ?? 0
+        for runbook in catalog.runbooks {
+            print("\(runbook.id.padding(toLength: width, withPad: " ", startingAt: 0))  \(runbook.title)")
+            if !runbook.description.isEmpty {
+                print("\(String(repeating: " ", count: width))  \(runbook.description)")
+            }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import ArgumentParser
+import DiagnoseCore
+import Foundation
+
+/// Where the runbooks are.
+struct RunbookOptions: ParsableArguments {
+    @Option(name: .customLong("runbooks"), help: "The runbooks folder (default: $DIAGNOSE_RUNBOOKS, else ./runbooks, else the shipped runbooks).")
+    var directory: String?
+
+    /// The folder to read: the flag, the environment, ./runbooks, or the runbooks shipped with the binary.
+    func resolvedDirectory() -> String {
+        if let directory { return directory }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["DIAGNOSE_RUNBOOKS"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        if FileManager.default.fileExists(atPath: "runbooks") { return "runbooks" }
+        return Self.shippedDirectory() ?? "runbooks"
+    }
+
+    /// The runbooks next to the executable: `share/diagnose/runbooks` when installed, the package's when built.
+    static func shippedDirectory() -> String? {
+        guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        var folder = URL(fileURLWithPath: executable).deletingLastPathComponent()
+        for _ in 0..<4 {
+            for candidate in ["share/diagnose/runbooks", "runbooks"] {
+                let path = folder.appendingPathComponent(candidate).path
+                if FileManager.default.fileExists(atPath: path) { return path }
+            }
+            folder.deleteLastPathComponent()
+        }
+        return nil
+    }
+
+    /// Loads the folder, printing findings and exiting 65 when any runbook is invalid.
+    func loadCatalog() throws -> RunbookCatalog {
+        let directory = resolvedDirectory()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("no runbooks folder at '\(directory)'; pass --runbooks DIR or set DIAGNOSE_RUNBOOKS")
+        }
+        return RunbookCatalog.load([directory])
+    }
+}
+
+/// Options of commands that run runbooks.
+struct RunOptions: ParsableArguments {
+    @Option(name: .customLong("set"), help: ArgumentHelp("Overrides an input, e.g. --set redis_url=redis://localhost:6379/0.", valueName: "name=value"))
+    var assignments: [String] = []
+
+    @Option(name: .customLong("env-file"), help: "The env file read for ${VAR} (default: ./.env when it exists).")
+    var envFile: String?
+
+    @Option(help: "Stops everything still running after this long and reports what was found, e.g. 30s or 2m.")
+    var deadline: String = "30s"
+
+    @Flag(help: "Shows the evidence of passing steps too.")
+    var verbose = false
+
+    func validate() throws {
+        for assignment in assignments where !assignment.contains("=") || assignment.hasPrefix("=") {
+            throw ValidationError("--set '\(assignment)' must be NAME=VALUE")
+        }
+        guard let parsed = Duration.parse(deadline), parsed > .zero else {
+            throw ValidationError("--deadline '\(deadline)' is not a duration; write e.g. 30s, 2m or 500ms")
+        }
+        _ = parsed
+    }
+
+    var deadlineDuration: Duration { Duration.parse(deadline) ?? .seconds(30) }
+
+    var overrides: [String: String] {
+        assignments.reduce(into: [:]) { result, assignment in
+            let parts = assignment.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            result[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+    }
+
+    /// The env file's variables; a missing explicit file or a malformed line is a usage error.
+    func envFileValues() throws -> [String: String] {
+        let path = envFile ?? ".env"
+        guard FileManager.default.fileExists(atPath: path) else {
+            if envFile != nil { throw ValidationError("--env-file '\(path)' does not exist") }
+            return [:]
+        }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ValidationError("the env file '\(path)' cannot be read as UTF-8 text")
+        }
+        do {
+            return try EnvFile(parsing: text).values
+        } catch {
+            throw ValidationError("\(path):\(error.line): \(error.message)")
+        }
+    }
+}
+
+/// How results are printed.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+/// Prints to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+}
+
+/// Whether standard output is a terminal that takes colour.
+func useColour() -> Bool {
+    let environment = ProcessInfo.processInfo.environment
+    if environment["NO_COLOR"] != nil { return false }
+    if environment["TERM"] == "dumb" { return false }
+    return isatty(STDOUT_FILENO) == 1
+}
+
+/// Prints runbook findings and exits 65 when there are any.
+func exitOnFindings(_ catalog: RunbookCatalog) throws {
+    guard !catalog.isValid else { return }
+    for problem in catalog.unreadable { printError(problem.description) }
+    for finding in catalog.findings { printError(finding.description) }
+    printError("\(catalog.findings.count + catalog.unreadable.count) problem(s) in the runbooks; run `diagnose validate` after fixing them.")
+    throw ExitCode(ExitStatus.invalidRunbook.rawValue)
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import DiagnoseCore
+
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Checks runbooks without running anything.",
+        discussion: """
+            Reports every problem of every file as PATH:LINE:COLUMN: error: MESSAGE and exits 65, \
+            or exits 0 when all are valid.
+
+            Examples:
+              $ diagnose validate
+              $ diagnose validate runbooks/backend-wont-start.yml
+            """
+    )
+
+    @Argument(help: "Runbook files or folders (default: the runbooks folder).")
+    var paths: [String] = []
+
+    @OptionGroup var source: RunbookOptions
+
+    func run() throws {
+        let catalog = RunbookCatalog.load(paths.isEmpty ? [source.resolvedDirectory()] : paths)
+        try exitOnFindings(catalog)
+        printError("\(catalog.runbooks.count) runbook\(catalog.runbooks.count == 1 ? "" : "s") valid.")
+    }
+}
