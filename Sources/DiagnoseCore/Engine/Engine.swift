@@ -67,8 +67,8 @@ public struct Engine: Sendable {
         }
         timer.cancel()
         if how != .complete {
+            // Probes watch the flag and kill what they started; the engine does not wait for them.
             context.cancellation.cancel()
-            ChildProcesses.killAll()
             walkers.forEach { $0.cancel() }
         }
 

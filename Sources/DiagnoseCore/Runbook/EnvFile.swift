@@ -9,6 +9,13 @@ public struct EnvFile: Sendable, Hashable {
         public var line: Int
         /// What is wrong.
         public var message: String
+
+        /// Creates an error for a line.
+        public init(line: Int, message: String) {
+            self.line = line
+            self.message = message
+        }
+
         public var description: String { "line \(line): \(message)" }
     }
 

@@ -39,7 +39,7 @@ public struct RunbookCatalog: Sendable {
             do {
                 text = try RunbookLoader.read(file)
             } catch {
-                unreadable.append(error)
+                if case .invalid(let located) = error { findings += located } else { unreadable.append(error) }
                 continue
             }
             let (runbook, fileFindings) = loader.parse(text, file: file)

@@ -55,9 +55,22 @@ public struct RunbookLoader: Sendable {
             throw .unreadable(path: path, reason: "is larger than \(maximumFileSize / 1_048_576) MiB; not a runbook")
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw .unreadable(path: path, reason: "is not UTF-8 text")
+            let (line, column) = Self.firstInvalidUTF8(data)
+            throw .invalid([Finding(SourceLocation(file: path, line: line, column: column), "the file is not UTF-8 text; save it as UTF-8")])
         }
         return text
+    }
+
+    /// The line and column of the first byte that is not UTF-8.
+    static func firstInvalidUTF8(_ data: Data) -> (Int, Int) {
+        var line = 1
+        for chunk in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            if String(validating: chunk, as: UTF8.self) == nil {
+                return (line, chunk.prefix { $0 < 0x80 }.count + 1)
+            }
+            line += 1
+        }
+        return (1, 1)
     }
 
     /// The default id of a runbook file: its name without `.yml` or `.yaml`.
@@ -110,7 +123,17 @@ public struct RunbookLoader: Sendable {
                 "invalid text: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
-            return Finding(at(context.mark), "key \(keys) is used twice in the same mapping; ids and keys must be unique")
+            // Yams marks the first occurrence; the second is the one to fix, so point there when it can be found.
+            var location = at(context.mark)
+            if let key = duplicates.sorted().first {
+                let indent = String(repeating: " ", count: max(0, context.mark.column - 1))
+                let lines = context.text.split(separator: "\n", omittingEmptySubsequences: false)
+                let later = lines.indices.dropFirst(context.mark.line).first { index in
+                    lines[index].hasPrefix(indent + key + ":") || lines[index].hasPrefix(indent + "\"" + key + "\":")
+                }
+                if let later { location = SourceLocation(file: file, line: later + 1, column: context.mark.column) }
+            }
+            return Finding(location, "key \(keys) is used twice in the same mapping; ids and keys must be unique")
         default:
             return Finding(SourceLocation(file: file, line: 1, column: 1), "invalid YAML: \(error)")
         }
@@ -305,11 +328,20 @@ struct NodeDecoder {
         var next: [Outcome: String] = [:]
         if let onNode = values["on"] {
             let outcomes = Outcome.allCases.map(\.rawValue)
-            if let items = self.entries(onNode, of: "'on' of step '\(id)'", allowed: outcomes) {
+            if let items = self.entries(onNode, of: "'on' of step '\(id)'", allowed: nil) {
                 for item in items {
-                    record("\(path).on.\(item.key)", item.value)
-                    if let target = text(item.value, "where step '\(id)' goes on \(item.key)"), let outcome = Outcome(rawValue: item.key) {
-                        next[outcome] = target
+                    // A misspelt outcome (`fial:`) is reported once and then read as the outcome it resembles,
+                    // so the typo does not also surface as an unmapped outcome and an unreached diagnosis.
+                    var name = item.key
+                    if Outcome(rawValue: name) == nil {
+                        report(item.keyNode, "unknown key '\(name)' in 'on' of step '\(id)'\(didYouMean(name, among: outcomes)); allowed: \(outcomes.joined(separator: ", "))")
+                        guard let guess = closest(to: name, among: outcomes), !items.contains(where: { $0.key == guess }) else { continue }
+                        name = guess
+                    }
+                    record("\(path).on.\(name)", item.value)
+                    if let outcome = Outcome(rawValue: name) {
+                        // An unusable target is reported here and kept empty, so it is not also reported as missing.
+                        next[outcome] = text(item.value, "where step '\(id)' goes on \(name)") ?? ""
                     }
                 }
             }

@@ -29,30 +29,42 @@ public struct RunbookValidator: Sendable {
 
         checkTemplates(runbook, inputNames: inputNames, add: add)
 
+        // A graph with holes (a missing 'on', an unmapped outcome, an unknown target) would make every later
+        // reachability finding a consequence of the hole, so those are reported only for a complete graph.
+        var graphIsComplete = true
         for step in runbook.steps {
             checkProbe(step, add: add)
+            guard !step.next.isEmpty else {
+                graphIsComplete = false
+                continue
+            }
             for outcome in Outcome.allCases {
                 guard let target = step.next[outcome] else {
                     if outcome != .error {
+                        graphIsComplete = false
                         add("steps.\(step.id).on", "step '\(step.id)' does not say where to go on \(outcome.rawValue); add '\(outcome.rawValue): STEP-OR-DIAGNOSIS' under 'on'")
                     }
                     continue
                 }
-                if !stepIDs.contains(target) && !diagnosisIDs.contains(target) {
+                if target.isEmpty {
+                    graphIsComplete = false
+                } else if !stepIDs.contains(target) && !diagnosisIDs.contains(target) {
+                    graphIsComplete = false
                     add("steps.\(step.id).on.\(outcome.rawValue)",
                         "step '\(step.id)' goes to '\(target)' on \(outcome.rawValue), which is neither a step nor a diagnosis\(didYouMean(target, among: stepIDs.union(diagnosisIDs)))")
                 }
             }
         }
 
-        guard !runbook.start.isEmpty else { return findings }
+        guard !runbook.start.isEmpty, !runbook.steps.isEmpty else { return findings }
         guard stepIDs.contains(runbook.start) else {
             let hint = diagnosisIDs.contains(runbook.start)
                 ? "; 'start' must name a step, not a diagnosis" : didYouMean(runbook.start, among: stepIDs)
             add("start", "'start' names '\(runbook.start)', which is not a step\(hint)")
             return findings
         }
-        findings += checkGraph(runbook, stepIDs: stepIDs, diagnosisIDs: diagnosisIDs)
+        let reachability = checkGraph(runbook, stepIDs: stepIDs, diagnosisIDs: diagnosisIDs)
+        findings += graphIsComplete ? reachability.all : reachability.cycles
         return findings
     }
 
@@ -110,40 +122,47 @@ public struct RunbookValidator: Sendable {
         }
     }
 
-    func checkGraph(_ runbook: Runbook, stepIDs: Set<String>, diagnosisIDs: Set<String>) -> [Finding] {
+    func checkGraph(_ runbook: Runbook, stepIDs: Set<String>, diagnosisIDs: Set<String>) -> (cycles: [Finding], all: [Finding]) {
         var findings: [Finding] = []
         let source = runbook.source
         let stepsByID = Dictionary(runbook.steps.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
 
-        // Depth-first walk from start: finds cycles (an edge back to a step on the current path) and reachability.
-        var reachedSteps = Set<String>()
+        // Depth-first walk from start with an explicit stack (runbooks may have thousands of steps): finds cycles
+        // (an edge back to a step on the current path) and what is reachable.
+        var reachedSteps: Set<String> = [runbook.start]
         var reachedDiagnoses = Set<String>()
-        var onPath: [String] = []
-        var reportedCycles = Set<String>()
-        func visit(_ id: String) {
-            reachedSteps.insert(id)
-            onPath.append(id)
-            defer { onPath.removeLast() }
-            guard let step = stepsByID[id] else { return }
-            for outcome in Outcome.allCases {
-                guard let target = step.next[outcome] else { continue }
-                if diagnosisIDs.contains(target) {
-                    reachedDiagnoses.insert(target)
-                } else if let index = onPath.firstIndex(of: target) {
-                    let cycle = (onPath[index...] + [target]).joined(separator: " -> ")
-                    if reportedCycles.insert("\(id).\(outcome)").inserted {
-                        findings.append(Finding(
-                            source.location("steps.\(id).on.\(outcome.rawValue)"),
-                            "step '\(id)' goes back to '\(target)' on \(outcome.rawValue), making a cycle (\(cycle)); a runbook must always move forward to a diagnosis"))
-                    }
-                } else if stepIDs.contains(target) && !reachedSteps.contains(target) {
-                    visit(target)
-                }
+        var onPath: [String: Int] = [runbook.start: 0]
+        var stack: [(id: String, edges: [(Outcome, String)], next: Int)] = []
+        func edges(_ id: String) -> [(Outcome, String)] {
+            guard let step = stepsByID[id] else { return [] }
+            return Outcome.allCases.compactMap { outcome in step.next[outcome].map { (outcome, $0) } }
+        }
+        stack.append((runbook.start, edges(runbook.start), 0))
+        while !stack.isEmpty {
+            let top = stack.count - 1
+            guard stack[top].next < stack[top].edges.count else {
+                onPath[stack[top].id] = nil
+                stack.removeLast()
+                continue
+            }
+            let (outcome, target) = stack[top].edges[stack[top].next]
+            stack[top].next += 1
+            let id = stack[top].id
+            if diagnosisIDs.contains(target) {
+                reachedDiagnoses.insert(target)
+            } else if let index = onPath[target] {
+                let cycle = (stack[index...].map(\.id) + [target]).joined(separator: " -> ")
+                findings.append(Finding(
+                    source.location("steps.\(id).on.\(outcome.rawValue)"),
+                    "step '\(id)' goes back to '\(target)' on \(outcome.rawValue), making a cycle (\(cycle)); a runbook must always move forward to a diagnosis"))
+            } else if stepIDs.contains(target) && reachedSteps.insert(target).inserted {
+                onPath[target] = stack.count
+                stack.append((target, edges(target), 0))
             }
         }
-        visit(runbook.start)
+        let cycles = findings
 
-        for step in runbook.steps where !reachedSteps.contains(step.id) {
+        for step in runbook.steps where !reachedSteps.contains(step.id) && !diagnosisIDs.contains(step.id) {
             findings.append(Finding(source.location("steps.\(step.id)"),
                 "step '\(step.id)' is unreachable: no path from start '\(runbook.start)' leads to it"))
         }
@@ -154,6 +173,6 @@ public struct RunbookValidator: Sendable {
             findings.append(Finding(source.location("diagnoses.\(diagnosis.id)"),
                 "diagnosis '\(diagnosis.id)' is never reached: \(why)"))
         }
-        return findings
+        return (cycles, findings)
     }
 }

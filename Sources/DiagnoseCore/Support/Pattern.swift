@@ -15,7 +15,18 @@ public struct Pattern: Sendable, Hashable, CustomStringConvertible {
     /// Compiles an expression (ICU syntax), throwing when it is invalid.
     public init(_ source: String) throws {
         self.source = source
-        self.box = Box(try NSRegularExpression(pattern: source, options: []))
+        do {
+            self.box = Box(try NSRegularExpression(pattern: source, options: []))
+        } catch {
+            throw InvalidPattern(source: source)
+        }
+    }
+
+    /// An expression that does not compile.
+    public struct InvalidPattern: Error, CustomStringConvertible {
+        /// The expression as written.
+        public var source: String
+        public var description: String { "'\(source)' does not compile (check brackets, parentheses and escapes)" }
     }
 
     /// Whether the expression matches anywhere in the text.
