@@ -1,0 +1,43 @@
+# diagnose: the two commands a new user needs are `make demo` and `make test`.
+SWIFT ?= swift
+BIN := .build/release/diagnose
+
+.PHONY: setup build release demo test unit scenarios lint format fuzz bench clean
+
+setup:
+	scripts/setup.sh
+
+build:
+	$(SWIFT) build
+
+release:
+	$(SWIFT) build -c release
+
+# Brings the incident lab up (building what is missing) and runs every runbook against it.
+demo: setup release
+	lab/lab up
+	cd lab/run && ../../$(BIN) --all; echo "diagnose exited with $$?"
+
+# Everything CI runs: unit and end-to-end tests, then the lab scenario suite.
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+	$(MAKE) scenarios
+
+scenarios: release
+	lab/scenarios
+
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+fuzz:
+	fuzz/run $(FUZZ_SECONDS)
+
+bench: setup release
+	bench/run
+
+clean:
+	rm -rf .build
