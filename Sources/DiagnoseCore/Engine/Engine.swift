@@ -87,7 +87,7 @@ public struct Engine: Sendable {
 
     func unfinished(_ prepared: PreparedRunbook, path: [StepRecord], how: Ending, elapsed: Int) -> RunbookResult {
         let runbook = prepared.runbook
-        let waitingOn = runbook.steps.first { $0.id == (path.last.flatMap { record in runbook.step(record.step)?.next[record.outcome] } ?? runbook.start) }
+        let waitingOn = runbook.steps.first { $0.id == (path.last.flatMap { record in runbook.step(record.step)?.target(for: record.outcome, cause: record.cause) } ?? runbook.start) }
         let during = waitingOn.map { " while '\($0.title)' was running" } ?? ""
         let conclusion = how == .interrupted
             ? Conclusion(id: Conclusion.interruptedID, title: "Interrupted\(during)", severity: .unknown,
@@ -115,7 +115,7 @@ public struct Engine: Sendable {
             let (observation, shared) = await observe(step, inputs: prepared.inputs, cache: cache)
             path.append(StepRecord(step: step, observation: observation, durationMs: stepBegan.duration(to: clock.now).milliseconds, shared: shared))
             board.progress(runbook.id, path)
-            guard let target = step.next[observation.outcome] else {
+            guard let target = step.target(for: observation.outcome, cause: observation.cause) else {
                 return finish(Conclusion(
                     id: Conclusion.inconclusiveID,
                     title: "Inconclusive: step '\(step.title)' could not tell (\(observation.cause ?? "error"))",

@@ -23,9 +23,8 @@ public struct TreeRenderer: Sendable {
                 return
             }
             out += "\(indent)\(via)\(step.id): \(step.title) [\(step.probe), \(step.timeout.shortDescription)]\n"
-            for outcome in Outcome.allCases {
-                guard let target = step.next[outcome] else { continue }
-                draw(target, indent: indent + "    ", via: "\(outcome.rawValue): ")
+            for edge in step.edges {
+                draw(edge.target, indent: indent + "    ", via: "\(edge.outcome.rawValue)\(edge.cause.map { " (\($0))" } ?? ""): ")
             }
         }
         draw(runbook.start, indent: "  ", via: "")
@@ -58,10 +57,9 @@ public struct TreeRenderer: Sendable {
         var takenEdges: [Int] = []
         let takenPairs = Set(zip(taken, taken.dropFirst()).map { "\($0.0)>\($0.1)" })
         for step in runbook.steps {
-            for outcome in Outcome.allCases {
-                guard let target = step.next[outcome] else { continue }
-                lines.append("    \(node(step.id)) -->|\(outcome.rawValue)| \(node(target))")
-                if takenPairs.contains("\(step.id)>\(target)") { takenEdges.append(edgeIndex) }
+            for edge in step.edges {
+                lines.append("    \(node(step.id)) -->|\(edge.outcome.rawValue)\(edge.cause.map { ": \($0)" } ?? "")| \(node(edge.target))")
+                if takenPairs.contains("\(step.id)>\(edge.target)") { takenEdges.append(edgeIndex) }
                 edgeIndex += 1
             }
         }

@@ -65,8 +65,10 @@ public struct Step: Sendable, Hashable {
     public var arguments: [String: ArgumentValue]
     /// How long the probe may take.
     public var timeout: Duration
-    /// Where each outcome leads: a step id or a diagnosis id.
+    /// Where each outcome leads: a step id or a diagnosis id (for `fail` and `error`, when no cause route matches).
     public var next: [Outcome: String]
+    /// Where a `fail` or `error` with a given cause leads, before `next` applies.
+    public var causeRoutes: [Outcome: [String: String]]
 
     /// The default step timeout.
     public static let defaultTimeout: Duration = .seconds(5)
@@ -74,7 +76,7 @@ public struct Step: Sendable, Hashable {
     /// Creates a step.
     public init(
         id: String, title: String, probe: String, arguments: [String: ArgumentValue] = [:],
-        timeout: Duration = Step.defaultTimeout, next: [Outcome: String]
+        timeout: Duration = Step.defaultTimeout, next: [Outcome: String], causeRoutes: [Outcome: [String: String]] = [:]
     ) {
         self.id = id
         self.title = title
@@ -82,6 +84,23 @@ public struct Step: Sendable, Hashable {
         self.arguments = arguments
         self.timeout = timeout
         self.next = next
+        self.causeRoutes = causeRoutes
+    }
+}
+
+extension Step {
+    /// Where an outcome with this cause leads: its cause route, else the outcome's default.
+    public func target(for outcome: Outcome, cause: String?) -> String? {
+        if let cause, let routed = causeRoutes[outcome]?[cause] { return routed }
+        return next[outcome]
+    }
+
+    /// Every edge out of the step: the outcome, the cause it is routed on (nil for the default), the target.
+    public var edges: [(outcome: Outcome, cause: String?, target: String)] {
+        Outcome.allCases.flatMap { outcome -> [(outcome: Outcome, cause: String?, target: String)] in
+            let routed = (causeRoutes[outcome] ?? [:]).sorted { $0.key < $1.key }.map { (outcome: outcome, cause: Optional($0.key), target: $0.value) }
+            return routed + (next[outcome].map { [(outcome: outcome, cause: nil, target: $0)] } ?? [])
+        }
     }
 }
 

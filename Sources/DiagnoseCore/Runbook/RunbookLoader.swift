@@ -326,6 +326,7 @@ struct NodeDecoder {
         }
 
         var next: [Outcome: String] = [:]
+        var causeRoutes: [Outcome: [String: String]] = [:]
         if let onNode = values["on"] {
             let outcomes = Outcome.allCases.map(\.rawValue)
             if let items = self.entries(onNode, of: "'on' of step '\(id)'", allowed: nil) {
@@ -339,16 +340,30 @@ struct NodeDecoder {
                         name = guess
                     }
                     record("\(path).on.\(name)", item.value)
-                    if let outcome = Outcome(rawValue: name) {
-                        // An unusable target is reported here and kept empty, so it is not also reported as missing.
-                        next[outcome] = text(item.value, "where step '\(id)' goes on \(name)") ?? ""
+                    guard let outcome = Outcome(rawValue: name) else { continue }
+                    if outcome != .pass, case .mapping = item.value {
+                        // `fail: { cause: target, ..., other: target }` routes by the observation's cause.
+                        var routes: [String: String] = [:]
+                        for route in self.entries(item.value, of: "'on.\(name)' of step '\(id)'", allowed: nil) ?? [] {
+                            record("\(path).on.\(name).\(route.key)", route.value)
+                            let target = text(route.value, "where step '\(id)' goes on \(name) with cause \(route.key)") ?? ""
+                            if route.key == "other" { next[outcome] = target } else { routes[route.key] = target }
+                        }
+                        causeRoutes[outcome] = routes
+                        if next[outcome] == nil && outcome == .fail {
+                            report(item.value, "'on.fail' of step '\(id)' routes by cause but has no 'other:' for the remaining causes")
+                            next[outcome] = ""
+                        }
+                        continue
                     }
+                    // An unusable target is reported here and kept empty, so it is not also reported as missing.
+                    next[outcome] = text(item.value, "where step '\(id)' goes on \(name)") ?? ""
                 }
             }
         } else {
             report(keyNode, "step '\(id)' has no 'on'; map pass and fail to a step or diagnosis, e.g. on: { pass: next-step, fail: some-diagnosis }")
         }
-        return Step(id: id, title: title, probe: kind, arguments: arguments, timeout: timeout, next: next)
+        return Step(id: id, title: title, probe: kind, arguments: arguments, timeout: timeout, next: next, causeRoutes: causeRoutes)
     }
 
     mutating func decodeArgument(_ node: Node) -> ArgumentValue? {

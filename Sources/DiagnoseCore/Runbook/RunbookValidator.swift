@@ -38,20 +38,19 @@ public struct RunbookValidator: Sendable {
                 graphIsComplete = false
                 continue
             }
-            for outcome in Outcome.allCases {
-                guard let target = step.next[outcome] else {
-                    if outcome != .error {
-                        graphIsComplete = false
-                        add("steps.\(step.id).on", "step '\(step.id)' does not say where to go on \(outcome.rawValue); add '\(outcome.rawValue): STEP-OR-DIAGNOSIS' under 'on'")
-                    }
-                    continue
-                }
-                if target.isEmpty {
+            for outcome in [Outcome.pass, .fail] where step.next[outcome] == nil {
+                graphIsComplete = false
+                add("steps.\(step.id).on", "step '\(step.id)' does not say where to go on \(outcome.rawValue); add '\(outcome.rawValue): STEP-OR-DIAGNOSIS' under 'on'")
+            }
+            for edge in step.edges {
+                let label = edge.outcome.rawValue + (edge.cause.map { " with cause \($0)" } ?? "")
+                let path = "steps.\(step.id).on.\(edge.outcome.rawValue)" + (edge.cause.map { ".\($0)" } ?? "")
+                if edge.target.isEmpty {
                     graphIsComplete = false
-                } else if !stepIDs.contains(target) && !diagnosisIDs.contains(target) {
+                } else if !stepIDs.contains(edge.target) && !diagnosisIDs.contains(edge.target) {
                     graphIsComplete = false
-                    add("steps.\(step.id).on.\(outcome.rawValue)",
-                        "step '\(step.id)' goes to '\(target)' on \(outcome.rawValue), which is neither a step nor a diagnosis\(didYouMean(target, among: stepIDs.union(diagnosisIDs)))")
+                    add(path,
+                        "step '\(step.id)' goes to '\(edge.target)' on \(label), which is neither a step nor a diagnosis\(didYouMean(edge.target, among: stepIDs.union(diagnosisIDs)))")
                 }
             }
         }
@@ -132,10 +131,10 @@ public struct RunbookValidator: Sendable {
         var reachedSteps: Set<String> = [runbook.start]
         var reachedDiagnoses = Set<String>()
         var onPath: [String: Int] = [runbook.start: 0]
-        var stack: [(id: String, edges: [(Outcome, String)], next: Int)] = []
-        func edges(_ id: String) -> [(Outcome, String)] {
+        var stack: [(id: String, edges: [(String, String)], next: Int)] = []
+        func edges(_ id: String) -> [(String, String)] {
             guard let step = stepsByID[id] else { return [] }
-            return Outcome.allCases.compactMap { outcome in step.next[outcome].map { (outcome, $0) } }
+            return step.edges.map { edge in (edge.outcome.rawValue + (edge.cause.map { ".\($0)" } ?? ""), edge.target) }
         }
         stack.append((runbook.start, edges(runbook.start), 0))
         while !stack.isEmpty {
@@ -152,9 +151,10 @@ public struct RunbookValidator: Sendable {
                 reachedDiagnoses.insert(target)
             } else if let index = onPath[target] {
                 let cycle = (stack[index...].map(\.id) + [target]).joined(separator: " -> ")
+                let label = outcome.replacingOccurrences(of: ".", with: " with cause ")
                 findings.append(Finding(
-                    source.location("steps.\(id).on.\(outcome.rawValue)"),
-                    "step '\(id)' goes back to '\(target)' on \(outcome.rawValue), making a cycle (\(cycle)); a runbook must always move forward to a diagnosis"))
+                    source.location("steps.\(id).on.\(outcome)"),
+                    "step '\(id)' goes back to '\(target)' on \(label), making a cycle (\(cycle)); a runbook must always move forward to a diagnosis"))
             } else if stepIDs.contains(target) && reachedSteps.insert(target).inserted {
                 onPath[target] = stack.count
                 stack.append((target, edges(target), 0))
@@ -166,7 +166,7 @@ public struct RunbookValidator: Sendable {
             findings.append(Finding(source.location("steps.\(step.id)"),
                 "step '\(step.id)' is unreachable: no path from start '\(runbook.start)' leads to it"))
         }
-        let reachableTargets = Set(runbook.steps.flatMap { $0.next.values })
+        let reachableTargets = Set(runbook.steps.flatMap { $0.edges.map(\.target) })
         for diagnosis in runbook.diagnoses where !reachedDiagnoses.contains(diagnosis.id) {
             let why = reachableTargets.contains(diagnosis.id)
                 ? "only unreachable steps lead to it" : "no step leads to it"

@@ -56,6 +56,29 @@ import Testing
         #expect(report.exitStatus == .unknown)
     }
 
+    @Test func aFailIsRoutedByItsCauseElseToOther() async throws {
+        func routed(_ cause: String) -> String {
+            """
+            title: Routes
+            start: check
+            steps:
+              check:
+                probe: fake
+                with: { outcome: fail, cause: \(cause), name: route-\(cause) }
+                on:
+                  pass: fine
+                  fail: { localhost: points-at-itself, host-port: host-port, other: wrong }
+            diagnoses:
+              fine: { severity: ok, title: Fine }
+              points-at-itself: { severity: critical, title: Localhost }
+              host-port: { severity: critical, title: Host port }
+              wrong: { severity: warning, title: Wrong }
+            """
+        }
+        let report = try await run([routed("localhost"), routed("host-port"), routed("unknown-host")].enumerated().map { "id: r\($0.offset)\n" + $0.element })
+        #expect(report.runbooks.map(\.diagnosis.id) == ["points-at-itself", "host-port", "wrong"])
+    }
+
     @Test func criticalBeatsUnknownWhichBeatsWarning() {
         #expect(Status.worst([.ok, .warning, .unknown]) == .unknown)
         #expect(Status.worst([.unknown, .critical]) == .critical)

@@ -44,11 +44,19 @@ import Testing
               broken: { severity: bad, title: Broken }
             """
         #expect(findings(yaml, file: "bad.yml") == [
-            "bad.yml:5:12: error: unknown probe kind 'comand' (did you mean 'command'?); known kinds: command, env",
+            "bad.yml:5:12: error: unknown probe kind 'comand' (did you mean 'command'?); known kinds: \(ProbeRegistry.standard.kinds.keys.sorted().joined(separator: ", "))",
             "bad.yml:6:5: error: unknown key 'timout' in step 'first' (did you mean 'timeout'?); allowed: title, probe, with, timeout, on",
             "bad.yml:10:27: error: unknown argument 'bogus' for probe 'command'; it accepts: argv, expect_exit, shell, stderr_matches, stdout_matches",
             "bad.yml:11:29: error: step 'second' goes to 'nowhere' on fail, which is neither a step nor a diagnosis",
             "bad.yml:14:23: error: unknown severity 'bad' for diagnosis 'broken'; use ok, warning or critical",
+        ])
+    }
+
+    @Test func causeRoutesAreCheckedLikeOtherTargets() {
+        let yaml = Self.valid.replacingOccurrences(of: "on: { pass: fine, fail: broken }", with: "on: { pass: fine, fail: { localhost: brokn } }")
+        #expect(findings(yaml, file: "r.yml") == [
+            "r.yml:8:29: error: 'on.fail' of step 'check' routes by cause but has no 'other:' for the remaining causes",
+            "r.yml:8:42: error: step 'check' goes to 'brokn' on fail with cause localhost, which is neither a step nor a diagnosis (did you mean 'broken'?)",
         ])
     }
 
