@@ -111,7 +111,7 @@ import Testing
     func theFixtureStackPassesItsOwnRules() async throws {
         let folder = Self.fixtureStack
         let context = ProbeContext(environment: [:], workingDirectory: folder.path)
-        #expect(await try ComposeLintProbe(ProbeArguments(["check": .scalar("resource-limits")])).run(context).outcome == .pass)
-        #expect(await try ComposeLintProbe(ProbeArguments(Self.url)).run(context).outcome == .pass)
+        #expect(try await ComposeLintProbe(ProbeArguments(["check": .scalar("resource-limits")])).run(context).outcome == .pass)
+        #expect(try await ComposeLintProbe(ProbeArguments(Self.url)).run(context).outcome == .pass)
     }
 }
