@@ -37,3 +37,7 @@ CURLcode ccurl_get_long(CURL *handle, CURLINFO info, long *value) {
 CURLcode ccurl_get_off_t(CURL *handle, CURLINFO info, curl_off_t *value) {
     return curl_easy_getinfo(handle, info, value);
 }
+
+CURLcode ccurl_get_string(CURL *handle, CURLINFO info, const char **value) {
+    return curl_easy_getinfo(handle, info, value);
+}

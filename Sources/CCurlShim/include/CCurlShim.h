@@ -18,5 +18,7 @@ CURLcode ccurl_set_progress_callback(CURL *handle, ccurl_progress_callback callb
 
 CURLcode ccurl_get_long(CURL *handle, CURLINFO info, long *value);
 CURLcode ccurl_get_off_t(CURL *handle, CURLINFO info, curl_off_t *value);
+/// For string infos (CURLINFO_PRIMARY_IP, CURLINFO_REDIRECT_URL, ...); the text is owned by the handle.
+CURLcode ccurl_get_string(CURL *handle, CURLINFO info, const char **value);
 
 #endif

@@ -79,5 +79,5 @@ public struct ProbeRegistry: Sendable {
     public subscript(name: String) -> ProbeKind? { kinds[name] }
 
     /// The kinds that ship with diagnose.
-    public static let standard = ProbeRegistry([.command, .composeLint, .dns, .env, .redis, .tcp])
+    public static let standard = ProbeRegistry([.command, .composeLint, .dns, .env, .http, .redis, .tcp])
 }
