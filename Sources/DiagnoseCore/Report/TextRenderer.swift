@@ -52,9 +52,9 @@ public struct TextRenderer: Sendable {
     /// One runbook as text.
     public func render(_ runbook: RunbookResult) -> String {
         var out = "\(paint(runbook.id, "1")) · \(runbook.title) · \(label(runbook.status)) · \(Self.milliseconds(runbook.durationMs))\n"
-        let width = min(44, (runbook.path.map(\.title.count).max() ?? 0))
+        let width = min(56, (runbook.path.map(\.title.count).max() ?? 0))
         for record in runbook.path {
-            let title = record.title.padding(toLength: width, withPad: " ", startingAt: 0)
+            let title = record.title.count >= width ? record.title : record.title.padding(toLength: width, withPad: " ", startingAt: 0)
             let cause = record.cause.map { " [\($0)]" } ?? ""
             let shared = record.shared ? " (shared)" : ""
             out += "  \(mark(record.outcome)) \(title)  \(record.summary.truncated(to: 160))\(cause)  \(paint(Self.milliseconds(record.durationMs) + shared, "2"))\n"
