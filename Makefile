@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release/diagnose
 
-.PHONY: setup build release demo test unit scenarios lint format fuzz bench clean
+.PHONY: setup build release demo test scenarios lint format clean
 
 setup:
 	scripts/setup.sh
@@ -32,12 +32,6 @@ lint:
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
-
-fuzz:
-	fuzz/run $(FUZZ_SECONDS)
-
-bench: setup release
-	bench/run
 
 clean:
 	rm -rf .build
