@@ -28,8 +28,9 @@ struct Diagnose: AsyncParsableCommand {
                  interrupted, and nothing critical was found
               64 usage error (bad option, unknown runbook, unset variable)
               65 invalid runbook
+              73 report: the output folder is missing or not writable
             """,
-        subcommands: [RunCommand.self, ListCommand.self, ValidateCommand.self, ShowCommand.self],
+        subcommands: [RunCommand.self, ReportCommand.self, ListCommand.self, ValidateCommand.self, ShowCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

@@ -48,6 +48,8 @@ struct RunCommand: AsyncParsableCommand {
 struct Invocation {
     var prepared: [PreparedRunbook]
     var engine: Engine
+    /// The env file's variables, for what a report says about the project.
+    var envFile: [String: String]
 
     init(runbooks ids: [String], all: Bool, source: RunbookOptions, options: RunOptions) throws {
         let catalog: RunbookCatalog
@@ -99,6 +101,7 @@ struct Invocation {
             }
         }
         self.prepared = prepared
+        self.envFile = envFile
         let context = ProbeContext(environment: environment, workingDirectory: FileManager.default.currentDirectoryPath)
         self.engine = Engine(context: context, deadline: options.deadlineDuration, redactor: redactor)
     }

@@ -42,6 +42,8 @@ public enum ExitStatus: Int32, Sendable {
     case usage = 64
     /// A runbook is invalid.
     case invalidRunbook = 65
+    /// An output file cannot be created (the folder is missing or not writable).
+    case cannotCreate = 73
 
     /// The exit status for a run's overall status.
     public init(_ status: Status) {

@@ -1,0 +1,62 @@
+import Foundation
+
+/// The built binary, `.build/debug/diagnose` in the package this file belongs to; `swift build` makes it.
+let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent(".build/debug/diagnose")
+
+/// What a run of the binary printed and how it exited.
+struct Outcome {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs the binary with arguments in a folder, with the environment given added to this process's.
+func diagnose(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> Outcome {
+    let process = try launch(arguments, in: folder, environment: environment)
+    return finish(process)
+}
+
+/// Starts the binary; `finish` waits for it.
+func launch(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> Process {
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    process.currentDirectoryURL = folder
+    var merged = ProcessInfo.processInfo.environment
+    merged["NO_COLOR"] = "1"
+    merged.removeValue(forKey: "DIAGNOSE_RUNBOOKS")
+    for (name, value) in environment { merged[name] = value }
+    process.environment = merged
+    let stdout = Pipe()
+    let stderr = Pipe()
+    process.standardOutput = stdout
+    process.standardError = stderr
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
+/// Waits for a launched binary and collects its output.
+func finish(_ process: Process) -> Outcome {
+    let stdout = (process.standardOutput as? Pipe)?.fileHandleForReading.readDataToEndOfFile() ?? Data()
+    let stderr = (process.standardError as? Pipe)?.fileHandleForReading.readDataToEndOfFile() ?? Data()
+    process.waitUntilExit()
+    return Outcome(
+        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+        stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+/// A fresh temporary folder, removed by the caller.
+func temporaryFolder() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("diagnose-e2e-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// Writes text to a file in a folder, creating subfolders.
+func plant(_ text: String, at name: String, in folder: URL) throws {
+    let url = folder.appendingPathComponent(name)
+    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try text.write(to: url, atomically: true, encoding: .utf8)
+}
