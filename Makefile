@@ -21,7 +21,7 @@ demo: setup release
 # Everything CI runs: unit and end-to-end tests, then the lab scenario suite.
 test: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	$(SWIFT) test --no-parallel
 	$(MAKE) scenarios
 
 scenarios: release

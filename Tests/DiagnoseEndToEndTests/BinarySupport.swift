@@ -1,3 +1,4 @@
+import DiagnoseCore
 import Foundation
 
 /// The built binary, `.build/debug/diagnose` in the package this file belongs to; `swift build` makes it.
@@ -12,9 +13,10 @@ struct Outcome {
 }
 
 /// Runs the binary with arguments in a folder, with the environment given added to this process's.
-func diagnose(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> Outcome {
+/// The wait happens on its own thread: blocking one of the cooperative pool's few threads stalls every other test.
+func runReportBinary(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) async throws -> Outcome {
     let process = try launch(arguments, in: folder, environment: environment)
-    return finish(process)
+    return await finish(process)
 }
 
 /// Starts the binary; `finish` waits for it.
@@ -37,8 +39,19 @@ func launch(_ arguments: [String], in folder: URL, environment: [String: String]
     return process
 }
 
-/// Waits for a launched binary and collects its output.
-func finish(_ process: Process) -> Outcome {
+/// Waits for a launched binary and collects its output, off the cooperative pool.
+func finish(_ process: Process) async -> Outcome {
+    let box = UncheckedProcess(process)
+    return await offload { finishBlocking(box.process) }
+}
+
+/// A Process handed to the waiting thread; nothing else touches it meanwhile.
+struct UncheckedProcess: @unchecked Sendable {
+    let process: Process
+    init(_ process: Process) { self.process = process }
+}
+
+func finishBlocking(_ process: Process) -> Outcome {
     let stdout = (process.standardOutput as? Pipe)?.fileHandleForReading.readDataToEndOfFile() ?? Data()
     let stderr = (process.standardError as? Pipe)?.fileHandleForReading.readDataToEndOfFile() ?? Data()
     process.waitUntilExit()

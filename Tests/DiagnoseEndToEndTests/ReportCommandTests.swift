@@ -50,11 +50,11 @@ import Testing
             FileManager.default.isExecutableFile(atPath: binary.path), "run `swift build` first: \(binary.path)")
     }
 
-    @Test func writesMarkdownAndJSONAndExitsWithTheRunStatus() throws {
+    @Test func writesMarkdownAndJSONAndExitsWithTheRunStatus() async throws {
         try requireBinary()
         let folder = try project(cache: "down")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let result = try diagnose(["report", "--output", "handoff.md"], in: folder)
+        let result = try await runReportBinary(["report", "--output", "handoff.md"], in: folder)
         #expect(result.status == 2, "\(result.stderr)")
         let markdown = try String(contentsOf: folder.appendingPathComponent("handoff.md"), encoding: .utf8)
         #expect(markdown.hasPrefix("# Handoff: 🔴 CRITICAL on "))
@@ -72,11 +72,11 @@ import Testing
         #expect(names == ["cache.state", "handoff.json", "handoff.md", "runbooks"])
     }
 
-    @Test func theDefaultNameCarriesAUTCTimestamp() throws {
+    @Test func theDefaultNameCarriesAUTCTimestamp() async throws {
         try requireBinary()
         let folder = try project(cache: "up")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let result = try diagnose(["report", "cache"], in: folder)
+        let result = try await runReportBinary(["report", "cache"], in: folder)
         #expect(result.status == 0, "\(result.stderr)")
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter {
             $0.hasPrefix("diagnose-report-")
@@ -86,25 +86,25 @@ import Testing
         #expect(names.last?.wholeMatch(of: /diagnose-report-\d{8}T\d{6}Z\.md/) != nil)
     }
 
-    @Test func refusesToOverwriteWithoutForce() throws {
+    @Test func refusesToOverwriteWithoutForce() async throws {
         try requireBinary()
         let folder = try project(cache: "up")
         defer { try? FileManager.default.removeItem(at: folder) }
         try plant("keep me\n", at: "handoff.json", in: folder)
-        let refused = try diagnose(["report", "--output", "handoff.md"], in: folder)
+        let refused = try await runReportBinary(["report", "--output", "handoff.md"], in: folder)
         #expect(refused.status == 64)
         #expect(refused.stderr.contains("--force"))
         #expect(refused.stderr.contains("handoff.json"))
         #expect(try String(contentsOf: folder.appendingPathComponent("handoff.json"), encoding: .utf8) == "keep me\n")
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("handoff.md").path))
 
-        let forced = try diagnose(["report", "--output", "handoff.md", "--force"], in: folder)
+        let forced = try await runReportBinary(["report", "--output", "handoff.md", "--force"], in: folder)
         #expect(forced.status == 0, "\(forced.stderr)")
         let report = try HandoffReport.decode(Data(contentsOf: folder.appendingPathComponent("handoff.json")))
         #expect(report.run.status == .ok)
     }
 
-    @Test func anUnwritableFolderExits73() throws {
+    @Test func anUnwritableFolderExits73() async throws {
         try requireBinary()
         let folder = try project(cache: "up")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -118,51 +118,51 @@ import Testing
             try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: locked.path)
             unwritable = locked.path
         }
-        let result = try diagnose(["report", "--output", "\(unwritable)/handoff.md"], in: folder)
+        let result = try await runReportBinary(["report", "--output", "\(unwritable)/handoff.md"], in: folder)
         #expect(result.status == 73)
         #expect(result.stderr.contains("cannot"))
         #expect(result.stderr.contains(unwritable))
     }
 
-    @Test func sinceComparesWithThePreviousReportAndRejectsOtherFiles() throws {
+    @Test func sinceComparesWithThePreviousReportAndRejectsOtherFiles() async throws {
         try requireBinary()
         let folder = try project(cache: "down")
         defer { try? FileManager.default.removeItem(at: folder) }
-        #expect(try diagnose(["report", "--output", "first.md"], in: folder).status == 2)
+        #expect(try await runReportBinary(["report", "--output", "first.md"], in: folder).status == 2)
         try plant("up\n", at: "cache.state", in: folder)
-        let second = try diagnose(["report", "--since", "first.json", "--output", "-"], in: folder)
+        let second = try await runReportBinary(["report", "--since", "first.json", "--output", "-"], in: folder)
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stdout.contains("## Since the previous report"))
         #expect(second.stdout.contains("**Resolved**\n\n- Cache is down `cache-down` (critical)"))
 
-        let run = try diagnose(["--all", "--format", "json"], in: folder)
+        let run = try await runReportBinary(["--all", "--format", "json"], in: folder)
         try plant(run.stdout, at: "run.json", in: folder)
         for (file, words) in [
             ("run.json", "diagnose.run/v1"), ("first.md", "is not JSON"), ("missing.json", "cannot be read"),
         ] {
-            let rejected = try diagnose(["report", "--since", file, "--output", "-"], in: folder)
+            let rejected = try await runReportBinary(["report", "--since", file, "--output", "-"], in: folder)
             #expect(rejected.status == 64, "\(file)")
             #expect(rejected.stderr.contains(file) && rejected.stderr.contains(words), "\(rejected.stderr)")
         }
     }
 
-    @Test func standardOutputTakesEitherFormat() throws {
+    @Test func standardOutputTakesEitherFormat() async throws {
         try requireBinary()
         let folder = try project(cache: "up")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let json = try diagnose(["report", "--output", "-", "--format", "json"], in: folder)
+        let json = try await runReportBinary(["report", "--output", "-", "--format", "json"], in: folder)
         #expect(json.status == 0)
         #expect(try HandoffReport.decode(Data(json.stdout.utf8)).run.runbooks.count == 2)
-        let markdown = try diagnose(["report", "--output", "-"], in: folder)
+        let markdown = try await runReportBinary(["report", "--output", "-"], in: folder)
         #expect(markdown.stdout.hasPrefix("# Handoff: 🟢 OK on "))
-        let misplaced = try diagnose(["report", "--format", "json"], in: folder)
+        let misplaced = try await runReportBinary(["report", "--format", "json"], in: folder)
         #expect(misplaced.status == 64)
         #expect(misplaced.stderr.contains("--output -"))
         #expect(
             try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["cache.state", "runbooks"])
     }
 
-    @Test func plantedSecretsAppearInNoOutput() throws {
+    @Test func plantedSecretsAppearInNoOutput() async throws {
         try requireBinary()
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -207,16 +207,16 @@ import Testing
             """, at: "runbooks/leaky.yml", in: folder)
         let arguments = ["--set", "redis_url=redis://:set-pw-3344@redis:6379/0"]
         let environment = ["APP_TOKEN": "env-token-7788"]
-        let written = try diagnose(["report", "--output", "out.md"] + arguments, in: folder, environment: environment)
+        let written = try await runReportBinary(["report", "--output", "out.md"] + arguments, in: folder, environment: environment)
         #expect(written.status == 2, "\(written.stderr)")
         let outputs = [
             "markdown": try String(contentsOf: folder.appendingPathComponent("out.md"), encoding: .utf8),
             "json": try String(contentsOf: folder.appendingPathComponent("out.json"), encoding: .utf8),
-            "stdout json": try diagnose(
+            "stdout json": try await runReportBinary(
                 ["report", "--output", "-", "--format", "json"] + arguments, in: folder, environment: environment
             ).stdout,
-            "text": try diagnose(["--all", "--verbose"] + arguments, in: folder, environment: environment).stdout,
-            "run json": try diagnose(["--all", "--format", "json"] + arguments, in: folder, environment: environment)
+            "text": try await runReportBinary(["--all", "--verbose"] + arguments, in: folder, environment: environment).stdout,
+            "run json": try await runReportBinary(["--all", "--format", "json"] + arguments, in: folder, environment: environment)
                 .stdout,
         ]
         for (format, output) in outputs {
@@ -252,7 +252,7 @@ import Testing
         }
         try #require(FileManager.default.fileExists(atPath: started))
         kill(process.processIdentifier, SIGINT)
-        let result = finish(process)
+        let result = await finish(process)
         #expect(result.status == 3, "\(result.stderr)")
         let markdown = try String(contentsOf: folder.appendingPathComponent("handoff.md"), encoding: .utf8)
         #expect(markdown.contains("**Interrupted.**"))
