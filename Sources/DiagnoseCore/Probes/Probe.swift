@@ -79,5 +79,5 @@ public struct ProbeRegistry: Sendable {
     public subscript(name: String) -> ProbeKind? { kinds[name] }
 
     /// The kinds that ship with diagnose.
-    public static let standard = ProbeRegistry([.command, .env])
+    public static let standard = ProbeRegistry([.command, .env, .composeConfig, .composeService, .composeEnv, .logs])
 }
