@@ -48,7 +48,9 @@ public struct LogTail: Sendable, Hashable {
         let size = Int(info.st_size)
         let floor = max(0, size - byteLimit)
 
-        var scratch = [UInt8](unsafeUninitializedCapacity: min(blockSize, size)) { _, count in count = min(blockSize, size) }
+        var scratch = [UInt8](unsafeUninitializedCapacity: min(blockSize, size)) { _, count in
+            count = min(blockSize, size)
+        }
         var offset = size
         var found = 0
         var start: Int?
@@ -57,7 +59,8 @@ public struct LogTail: Sendable, Hashable {
             let length = min(blockSize, offset - floor)
             offset -= length
             let failure = scratch.withUnsafeMutableBytes { buffer -> Int32 in
-                let failure = readFully(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<length]), at: offset)
+                let failure = readFully(
+                    fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<length]), at: offset)
                 guard failure == 0 else { return failure }
                 var end = length
                 // A trailing newline ends the last line rather than starting another.

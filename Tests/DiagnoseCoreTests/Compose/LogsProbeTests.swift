@@ -189,19 +189,32 @@ import Testing
         #expect(found?.whole == whole)
     }
 
-    @Test(arguments: ["a|b", "(?i)error", "[0-9]+", "\\d\\d"])
+    @Test(arguments: ["a|b", "ERROR|[0-9]+", "x(?i)error", "(?i)érreur", "[0-9]+", "\\d\\d"])
     func patternWithoutSafeLiteralUsesTheExpression(pattern: String) {
-        #expect(LineSearch.requiredLiteral(in: pattern) == nil)
+        #expect(LineSearch.prefilter(for: pattern) == nil)
+    }
+
+    @Test func alternativesAndIgnoredCaseKeepAPrefilter() throws {
+        let alternatives = try #require(LineSearch.prefilter(for: "ERROR|Traceback \\(most|(a|b)fatal"))
+        #expect(alternatives.literals == ["ERROR", "Traceback (most", "fatal"])
+        #expect(!alternatives.whole)
+        let folded = try #require(LineSearch.prefilter(for: "(?i)Connection Refused"))
+        #expect(folded.literals == ["connection refused"])
+        #expect(folded.foldsCase && folded.whole)
     }
 
     @Test func literalAndExpressionSearchesAgree() throws {
         let text = Array("alpha 1\nERROR x timeout\nbeta\nERROR timeout y\nERROR nothing\n".utf8)
-        for source in ["ERROR .*timeout", "(ERROR).*timeout", "^ERROR"] {
+        let cases: [(String, [String])] = [
+            ("ERROR .*timeout", ["ERROR x timeout", "ERROR timeout y"]),
+            ("(ERROR).*timeout", ["ERROR x timeout", "ERROR timeout y"]),
+            ("^ERROR", ["ERROR x timeout", "ERROR timeout y", "ERROR nothing"]),
+            ("nothing|alpha", ["alpha 1", "ERROR nothing"]),
+            ("(?i)error x|BETA", ["ERROR x timeout", "beta"]),
+        ]
+        for (source, expected) in cases {
             let lines = LineSearch(try Pattern(source)).matchingLines(in: text)
             let shown = lines.map { String(decoding: text[$0], as: UTF8.self) }
-            let expected =
-                source == "^ERROR"
-                ? ["ERROR x timeout", "ERROR timeout y", "ERROR nothing"] : ["ERROR x timeout", "ERROR timeout y"]
             #expect(shown == expected, "pattern \(source)")
         }
     }
