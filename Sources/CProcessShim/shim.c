@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include <spawn.h>
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 #include "CProcessShim.h"
 
@@ -16,4 +17,12 @@ int cprocess_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
 
 int cprocess_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
+}
+
+const void *cprocess_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length) {
+    return memmem(haystack, haystack_length, needle, needle_length);
+}
+
+const void *cprocess_memrchr(const void *bytes, int byte, size_t length) {
+    return memrchr(bytes, byte, length);
 }

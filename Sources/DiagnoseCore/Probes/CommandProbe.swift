@@ -2,9 +2,11 @@
     import Glibc
 #endif
 
-/// Runs a program (no shell unless `shell:` is given) and checks its exit status and output.
+/// Runs a program (no shell unless `shell:` is given) and checks its exit status and output; with `in: SERVICE`,
+/// inside that compose service's running container (`docker exec`).
 ///
-/// Causes: `not-found` (error: cannot be started), `timeout`, `exit-status`, `output-mismatch` (fail), `cancelled` (error).
+/// Causes: `not-found` (error: cannot be started), `timeout`, `exit-status`, `output-mismatch` (fail), `cancelled` (error);
+/// with `in:` also `container-not-running`, `not-created`, `docker-missing`, `engine-unreachable` (error).
 public struct CommandProbe: Probe {
     /// The program and its arguments; with `shell:`, `/bin/sh -c SCRIPT`.
     public var argv: [String]
@@ -14,6 +16,10 @@ public struct CommandProbe: Probe {
     public var stdoutMatches: Pattern?
     /// A pattern standard error must match.
     public var stderrMatches: Pattern?
+    /// The compose service whose container runs the program, if not the local machine.
+    public var service: String?
+    /// The service's project.
+    public var selector: ComposeProject.Selector
 
     /// Builds the probe from its arguments: exactly one of `argv` and `shell`.
     public init(_ arguments: ProbeArguments) throws(ProbeArgumentError) {
@@ -35,9 +41,15 @@ public struct CommandProbe: Probe {
         expectExit = Int32(try arguments.int("expect_exit", in: 0...255) ?? 0)
         stdoutMatches = try arguments.pattern("stdout_matches")
         stderrMatches = try arguments.pattern("stderr_matches")
+        service = try arguments.string("in")
+        selector = try ComposeProject.Selector(arguments)
+        if service == nil, let extra = ComposeProject.argumentNames.sorted().first(where: arguments.has) {
+            throw ProbeArgumentError(extra, "only applies with 'in: SERVICE'")
+        }
     }
 
     public func run(_ context: ProbeContext) async -> Observation {
+        if let service { return await runInContainer(of: service, context) }
         let result = await ProcessRunner.run(
             argv, environment: context.environment, workingDirectory: context.workingDirectory,
             timeout: context.timeout, cancellation: context.cancellation)
@@ -45,12 +57,38 @@ public struct CommandProbe: Probe {
             stdoutMatches: stdoutMatches, stderrMatches: stderrMatches)
     }
 
+    /// Runs the program in the service's container through the shared compose adapter.
+    func runInContainer(of service: String, _ context: ProbeContext) async -> Observation {
+        let project = context.compose.project(selector)
+        let execution: ContainerExecution
+        switch await context.compose.exec(
+            argv, in: service, project: project.name, timeout: context.timeout, cancellation: context.cancellation)
+        {
+        case .failure(let error): return error.observation
+        case .success(let ran): execution = ran
+        }
+        let result = execution.result
+        // docker exec reports a program it cannot start with 126 or 127 and the runtime's message, which
+        // docker 28's CLI prints on standard output.
+        let message = [result.stderr, result.stdout].first { $0.contains("OCI runtime exec failed") }
+        if let status = result.exitStatus, status == 126 || status == 127, let message {
+            let shown = "$ " + execution.command.map(shellQuoted).joined(separator: " ")
+            return .error(
+                "not-found", "\(argv[0]) cannot be started in service '\(service)' (\(execution.container.name))",
+                evidence: [shown, message.trimmingWhitespace().truncated(to: 1000)])
+        }
+        return Self.observe(
+            result, argv: argv, shownAs: execution.command, timeout: context.timeout, expectExit: expectExit,
+            stdoutMatches: stdoutMatches, stderrMatches: stderrMatches)
+    }
+
     /// Judges a finished process against the expectations.
+    /// `shownAs` is the command line shown in the evidence, when it differs from `argv` (as with `docker exec`).
     static func observe(
-        _ result: ProcessResult, argv: [String], timeout: Duration, expectExit: Int32,
+        _ result: ProcessResult, argv: [String], shownAs shown: [String]? = nil, timeout: Duration, expectExit: Int32,
         stdoutMatches: Pattern?, stderrMatches: Pattern?
     ) -> Observation {
-        let command = "$ " + argv.map(shellQuoted).joined(separator: " ")
+        let command = "$ " + (shown ?? argv).map(shellQuoted).joined(separator: " ")
         var evidence = [command] + outputEvidence(result)
         switch result.ending {
         case .launchFailed(let code):
@@ -103,6 +141,7 @@ public func shellQuoted(_ word: String) -> String {
 extension ProbeKind {
     /// `command`: runs a program and checks its exit status and output.
     public static let command = ProbeKind(
-        name: "command", optional: ["argv", "shell", "expect_exit", "stdout_matches", "stderr_matches"]
+        name: "command",
+        optional: ComposeProject.argumentNames.union(["argv", "shell", "expect_exit", "stdout_matches", "stderr_matches", "in"])
     ) { arguments throws(ProbeArgumentError) in try CommandProbe(arguments) }
 }

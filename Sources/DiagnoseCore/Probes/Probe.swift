@@ -79,5 +79,7 @@ public struct ProbeRegistry: Sendable {
     public subscript(name: String) -> ProbeKind? { kinds[name] }
 
     /// The kinds that ship with diagnose.
-    public static let standard = ProbeRegistry([.command, .composeLint, .dns, .env, .http, .redis, .tcp])
+    public static let standard = ProbeRegistry([
+        .command, .composeConfig, .composeEnv, .composeLint, .composeService, .dns, .env, .http, .logs, .redis, .tcp,
+    ])
 }

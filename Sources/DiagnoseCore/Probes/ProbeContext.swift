@@ -8,16 +8,19 @@ public struct ProbeContext: Sendable {
     public var workingDirectory: String
     /// Set when the run is interrupted or hits its deadline; blocking work checks it.
     public var cancellation: CancellationFlag
+    /// The compose adapter every compose-backed probe of the run shares, so state is read once.
+    public var compose: ComposeAdapter
 
-    /// Creates a context.
+    /// Creates a context; without `compose`, an adapter for this environment and folder.
     public init(
         timeout: Duration = Step.defaultTimeout, environment: [String: String], workingDirectory: String,
-        cancellation: CancellationFlag = CancellationFlag()
+        cancellation: CancellationFlag = CancellationFlag(), compose: ComposeAdapter? = nil
     ) {
         self.timeout = timeout
         self.environment = environment
         self.workingDirectory = workingDirectory
         self.cancellation = cancellation
+        self.compose = compose ?? ComposeAdapter(environment: environment, workingDirectory: workingDirectory)
     }
 
     /// A path made absolute against the working directory.

@@ -77,16 +77,19 @@ public enum ProcessRunner {
 
     /// Runs `argv` (searched on PATH), killing its whole process group at the timeout, on cancellation,
     /// and as soon as the program itself exits, so no grandchild outlives the run.
+    /// With `mergingStandardError`, standard error goes to the standard output pipe, keeping the two in order.
     public static func run(
         _ argv: [String], environment: [String: String]? = nil, workingDirectory: String? = nil,
-        timeout: Duration, captureLimit: Int = defaultCaptureLimit, cancellation: CancellationFlag? = nil
+        timeout: Duration, captureLimit: Int = defaultCaptureLimit, cancellation: CancellationFlag? = nil,
+        mergingStandardError: Bool = false
     ) async -> ProcessResult {
         let flag = CancellationFlag()
         return await withTaskCancellationHandler {
             await offload {
                 runBlocking(
                     argv, environment: environment, workingDirectory: workingDirectory, timeout: timeout,
-                    captureLimit: captureLimit, cancellation: [flag, cancellation].compactMap { $0 })
+                    captureLimit: captureLimit, cancellation: [flag, cancellation].compactMap { $0 },
+                    mergingStandardError: mergingStandardError)
             }
         } onCancel: {
             flag.cancel()
@@ -95,7 +98,7 @@ public enum ProcessRunner {
 
     static func runBlocking(
         _ argv: [String], environment: [String: String]?, workingDirectory: String?, timeout: Duration,
-        captureLimit: Int, cancellation: [CancellationFlag]
+        captureLimit: Int, cancellation: [CancellationFlag], mergingStandardError: Bool = false
     ) -> ProcessResult {
         var result = ProcessResult(
             ending: .launchFailed(ENOENT), stdout: "", stderr: "", stdoutBytes: 0, stderrBytes: 0,
@@ -120,7 +123,7 @@ public enum ProcessRunner {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        posix_spawn_file_actions_adddup2(&actions, mergingStandardError ? outPipe[1] : errPipe[1], 2)
         if let workingDirectory { _ = cprocess_addchdir(&actions, workingDirectory) }
 
         var attributes = posix_spawnattr_t()
