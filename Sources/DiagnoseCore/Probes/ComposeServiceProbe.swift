@@ -1,3 +1,5 @@
+import Foundation
+
 /// Checks that a compose service's container runs, or runs and is healthy, from the project's shared state.
 ///
 /// Causes: `not-created`, `not-started`, `exited`, `oom-killed`, `restarting`, `paused`, `unhealthy`,
@@ -49,6 +51,20 @@ public struct ComposeServiceProbe: Probe {
         return judged.first { $0.outcome != .pass } ?? judged[0]
     }
 
+    /// How recent a restart by the restart policy must be for a running container to count as crash-looping.
+    static let flappingWindow: TimeInterval = 60
+
+    /// Parses Docker's RFC 3339 timestamps, with or without fractional seconds (Docker gives nanoseconds).
+    static func parseDockerDate(_ text: String) -> Date? {
+        var trimmed = text
+        if let dot = text.firstIndex(of: "."), let zone = text[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }) {
+            trimmed = String(text[..<dot]) + String(text[zone...])
+        }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: trimmed)
+    }
+
     /// Judges one container against the expectation.
     func judge(_ container: ContainerInfo) -> Observation {
         let evidence = Self.evidence(container)
@@ -71,6 +87,17 @@ public struct ComposeServiceProbe: Probe {
         case "paused":
             return .fail("paused", "\(name) is paused", evidence: evidence)
         case "running":
+            // A crash loop spends most of its time "running" between restarts: a container the restart policy
+            // restarted within the last minute is not running in any sense that helps, whatever the instant says.
+            if container.restartCount > 0, let started = state.startedAt.flatMap(Self.parseDockerDate),
+                Date().timeIntervalSince(started) < Self.flappingWindow
+            {
+                let ago = Int(max(0, Date().timeIntervalSince(started)))
+                return .fail(
+                    "restarting",
+                    "\(name) is crash-looping: restarted \(container.restartCount) times, the last \(ago)s ago (last exit code \(state.exitCode))",
+                    evidence: evidence)
+            }
             let health = state.health?.status
             switch (expect, health) {
             case (.running, _):
