@@ -46,7 +46,7 @@ import Testing
         #expect(findings(yaml, file: "bad.yml") == [
             "bad.yml:5:12: error: unknown probe kind 'comand' (did you mean 'command'?); known kinds: \(ProbeRegistry.standard.kinds.keys.sorted().joined(separator: ", "))",
             "bad.yml:6:5: error: unknown key 'timout' in step 'first' (did you mean 'timeout'?); allowed: title, probe, with, timeout, on",
-            "bad.yml:10:27: error: unknown argument 'bogus' for probe 'command'; it accepts: argv, expect_exit, shell, stderr_matches, stdout_matches",
+            "bad.yml:10:27: error: unknown argument 'bogus' for probe 'command'; it accepts: \(ProbeKind.command.accepted.sorted().joined(separator: ", "))",
             "bad.yml:11:29: error: step 'second' goes to 'nowhere' on fail, which is neither a step nor a diagnosis",
             "bad.yml:14:23: error: unknown severity 'bad' for diagnosis 'broken'; use ok, warning or critical",
         ])
