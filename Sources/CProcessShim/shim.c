@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
+#include <sched.h>
+#include <stdio.h>
+#include <errno.h>
 #include "CProcessShim.h"
 
 int cprocess_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
@@ -25,4 +28,15 @@ const void *cprocess_memmem(const void *haystack, size_t haystack_length, const 
 
 const void *cprocess_memrchr(const void *bytes, int byte, size_t length) {
     return memrchr(bytes, byte, length);
+}
+
+int cprocess_enter_netns(int pid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/net", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    int result = setns(fd, CLONE_NEWNET);
+    int saved = errno;
+    close(fd);
+    return result == 0 ? 0 : saved;
 }

@@ -16,4 +16,8 @@ const void *cprocess_memmem(const void *haystack, size_t haystack_length, const 
 /// memrchr, which Swift's Glibc module hides behind _GNU_SOURCE; used to find line starts from a file's end.
 const void *cprocess_memrchr(const void *bytes, int byte, size_t length);
 
+/// Moves the calling thread into the network namespace of process `pid` (setns on /proc/PID/ns/net).
+/// Returns 0, or the errno of the failing call.
+int cprocess_enter_netns(int pid);
+
 #endif

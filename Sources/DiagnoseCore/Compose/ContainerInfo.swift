@@ -16,10 +16,12 @@ public struct ContainerInfo: Sendable, Hashable, Decodable {
         public var startedAt: String?
         /// Its healthcheck's state, when it has a healthcheck.
         public var health: Health?
+        /// The process id of its main process on the host, 0 when it does not run.
+        public var pid: Int32?
 
         enum CodingKeys: String, CodingKey {
             case status = "Status", restarting = "Restarting", oomKilled = "OOMKilled", exitCode = "ExitCode"
-            case error = "Error", startedAt = "StartedAt", health = "Health"
+            case error = "Error", startedAt = "StartedAt", health = "Health", pid = "Pid"
         }
     }
 
@@ -80,9 +82,33 @@ public struct ContainerInfo: Sendable, Hashable, Decodable {
     public var state: State
     /// Its configuration.
     public var config: Config
+    /// The networks it is attached to, by network name.
+    public var networks: [String: Network]
+
+    /// One network attachment: the container's address there and the names it answers to.
+    public struct Network: Sendable, Hashable, Decodable {
+        /// The IPv4 address, empty when it has none.
+        public var ipAddress: String
+        /// Names it answers to on this network (compose adds the service name).
+        public var aliases: [String]
+
+        enum CodingKeys: String, CodingKey { case ipAddress = "IPAddress", aliases = "Aliases" }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            ipAddress = try container.decodeIfPresent(String.self, forKey: .ipAddress) ?? ""
+            aliases = try container.decodeIfPresent([String].self, forKey: .aliases) ?? []
+        }
+    }
+
+    struct NetworkSettings: Decodable {
+        var networks: [String: Network]?
+        enum CodingKeys: String, CodingKey { case networks = "Networks" }
+    }
 
     enum CodingKeys: String, CodingKey {
         case id = "Id", name = "Name", restartCount = "RestartCount", state = "State", config = "Config"
+        case networkSettings = "NetworkSettings"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -93,6 +119,7 @@ public struct ContainerInfo: Sendable, Hashable, Decodable {
         restartCount = try container.decodeIfPresent(Int.self, forKey: .restartCount) ?? 0
         state = try container.decode(State.self, forKey: .state)
         config = try container.decode(Config.self, forKey: .config)
+        networks = (try? container.decodeIfPresent(NetworkSettings.self, forKey: .networkSettings))?.networks ?? [:]
     }
 
     /// The compose service it belongs to.

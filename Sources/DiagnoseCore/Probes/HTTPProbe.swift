@@ -139,6 +139,10 @@ public struct HTTPProbe: Probe {
     public var startPeriod: Duration
     /// The limit of one try; nil means the step's timeout.
     public var attemptTimeout: Duration?
+    /// The compose service whose container the requests are made from (`in:`), if any.
+    public var service: String?
+    /// Which compose project `in:` refers to.
+    var selector: ComposeProject.Selector
 
     /// The methods a step may use.
     public static let methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -170,6 +174,11 @@ public struct HTTPProbe: Probe {
         startPeriod = try arguments.duration("start_period") ?? .zero
         attemptTimeout = try arguments.duration("attempt_timeout")
         if attemptTimeout == .zero { throw ProbeArgumentError("attempt_timeout", "must be longer than 0ms") }
+        service = try arguments.string("in")
+        selector = try ComposeProject.Selector(arguments)
+        if service == nil, let extra = ComposeProject.argumentNames.sorted().first(where: arguments.has) {
+            throw ProbeArgumentError(extra, "only applies with 'in: SERVICE'")
+        }
     }
 
     /// Checks that libcurl can request the URL, without showing its password in the message.
@@ -192,12 +201,21 @@ public struct HTTPProbe: Probe {
     }
 
     public func run(_ context: ProbeContext) async -> Observation {
+        var vantage: ContainerVantage?
+        if let service {
+            switch await ContainerVantage.locate(service, selector: selector, context: context) {
+            case .failure(let error): return error.observation
+            case .success(let found): vantage = found
+            }
+        }
+        let standpoint = vantage
         let flag = CancellationFlag()
         var observation = await withTaskCancellationHandler {
-            await poll(context, cancellation: [flag, context.cancellation])
+            await poll(context, vantage: standpoint, cancellation: [flag, context.cancellation])
         } onCancel: {
             flag.cancel()
         }
+        if let standpoint { observation.evidence.insert(standpoint.description, at: 0) }
         let secrets = self.secrets
         observation.summary = secrets.redact(observation.summary)
         observation.evidence = observation.evidence.map(secrets.redact)
@@ -205,7 +223,7 @@ public struct HTTPProbe: Probe {
     }
 
     /// Tries until a try passes, the counted tries run out, or the step's timeout leaves no time for another.
-    func poll(_ context: ProbeContext, cancellation: [CancellationFlag]) async -> Observation {
+    func poll(_ context: ProbeContext, vantage: ContainerVantage?, cancellation: [CancellationFlag]) async -> Observation {
         let clock = ContinuousClock()
         let began = clock.now
         let deadline = began.advanced(by: context.timeout)
@@ -217,7 +235,7 @@ public struct HTTPProbe: Probe {
             let tryBegan = clock.now
             let left = history.isEmpty ? context.timeout : tryBegan.duration(to: deadline)
             let budget = min(attemptTimeout ?? context.timeout, left)
-            var observation = await attempt(budget: budget, cancellation: cancellation)
+            var observation = await attempt(budget: budget, vantage: vantage, cancellation: cancellation)
             history.append("\(history.count + 1) \(observation.cause ?? "pass")")
             let inStartPeriod = tryBegan < startPeriodEnds
             if !inStartPeriod { counted += 1 }
@@ -265,11 +283,28 @@ public struct HTTPProbe: Probe {
     }
 
     /// One request within the budget, judged.
-    func attempt(budget: Duration, cancellation: [CancellationFlag]) async -> Observation {
-        let request = CurlRequest(
+    func attempt(budget: Duration, vantage: ContainerVantage?, cancellation: [CancellationFlag]) async -> Observation {
+        var request = CurlRequest(
             url: url, method: method, headers: headers.sorted { $0.key < $1.key }.map(Self.headerLine),
             followRedirects: followRedirects, timeout: budget, readLimit: Self.readLimit)
-        let response = await offload { Curl.perform(request, cancellation: cancellation) }
+        if let vantage, let parts = URLComponents(string: url), let host = parts.host {
+            let port = parts.port ?? (parts.scheme == "https" ? 443 : 80)
+            if let problem = vantage.unresolved(host) {
+                return .fail(
+                    Cause.dnsFailure.rawValue, "\(host) does not resolve \(vantage.description)",
+                    evidence: ["\(method) \(shownURL)", "resolver: \(problem)"])
+            }
+            request.resolve = vantage.curlResolveEntries(host: host, port: port) ?? []
+        }
+        let prepared = request
+        let response: CurlResponse? = await offload {
+            // The transfer's own thread enters the container's network namespace; it ends with the transfer.
+            if let vantage, vantage.enter() != nil { return nil }
+            return Curl.perform(prepared, cancellation: cancellation)
+        }
+        guard let response else {
+            return .error("namespace-denied", vantage?.enter() ?? "cannot enter the container's network namespace")
+        }
         return judge(response, budget: budget)
     }
 
@@ -495,9 +530,9 @@ extension ProbeKind {
     /// `http`: requests a URL and checks its status and body, optionally waiting until it passes.
     public static let http = ProbeKind(
         name: "http", required: ["url"],
-        optional: [
+        optional: Set<String>([
             "method", "expect_status", "body_contains", "body_matches", "headers", "follow_redirects", "retries",
-            "interval", "start_period", "attempt_timeout",
-        ]
+            "interval", "start_period", "attempt_timeout", "in",
+        ]).union(ComposeProject.argumentNames)
     ) { arguments throws(ProbeArgumentError) in try HTTPProbe(arguments) }
 }

@@ -7,14 +7,31 @@ import Foundation
 /// `not-redis`, `loading`, `error-reply`, `unexpected-reply`, `queue-too-long`.
 /// Causes, error (the probe cannot tell): `tls-unsupported`, `cancelled`; a bad URL is `bad-argument`.
 public struct RedisProbe: Probe {
-    /// Where to connect and as whom.
-    public var url: RedisURL
+    /// Where to connect and as whom; nil when the URL is read from the container's environment (`url_env`).
+    public var url: RedisURL?
     /// What to send and how to judge the replies.
     public var exchange: RedisExchange
+    /// The compose service whose container the probe connects from (`in:`), if any.
+    public var service: String?
+    /// The variable of that container's environment holding the URL (`url_env:`), if any.
+    public var urlEnvironmentVariable: String?
+    /// Which compose project `in:` refers to.
+    var selector: ComposeProject.Selector
 
-    /// Builds the probe: `url`, and optionally `command`, `queue`, `max_queue`.
+    /// Builds the probe: `url` (or `in` with `url_env`), and optionally `command`, `queue`, `max_queue`.
     public init(_ arguments: ProbeArguments) throws(ProbeArgumentError) {
-        url = try RedisURL(parsing: arguments.requiredString("url"))
+        service = try arguments.string("in")
+        urlEnvironmentVariable = try arguments.string("url_env")
+        selector = try ComposeProject.Selector(arguments)
+        if service == nil, let extra = (ComposeProject.argumentNames.union(["url_env"])).sorted().first(where: arguments.has) {
+            throw ProbeArgumentError(extra, "only applies with 'in: SERVICE'")
+        }
+        switch (try arguments.string("url"), urlEnvironmentVariable) {
+        case (let text?, nil): url = try RedisURL(parsing: text)
+        case (nil, .some): url = nil
+        case (.some, .some): throw ProbeArgumentError("", "give either 'url' or 'url_env', not both")
+        case (nil, nil): throw ProbeArgumentError("url", "is required (or, with 'in:', 'url_env: VARIABLE')")
+        }
         let commandText = try arguments.string("command") ?? "PING"
         guard let command = RedisExchange.words(commandText) else {
             throw ProbeArgumentError(
@@ -26,23 +43,55 @@ public struct RedisProbe: Probe {
             throw ProbeArgumentError("max_queue", "needs 'queue': the name of the list whose length is checked")
         }
         exchange = RedisExchange(
-            user: url.user, password: url.password, db: url.db, command: command, queue: queue, maxQueue: maxQueue)
+            user: url?.user, password: url?.password, db: url?.db ?? 0, command: command, queue: queue, maxQueue: maxQueue)
     }
 
     public func run(_ context: ProbeContext) async -> Observation {
+        var vantage: ContainerVantage?
+        if let service {
+            switch await ContainerVantage.locate(service, selector: selector, context: context) {
+            case .failure(let error): return error.observation
+            case .success(let found): vantage = found
+            }
+        }
+        var url = self.url
+        var exchange = self.exchange
+        var origin: [String] = vantage.map { [$0.description] } ?? []
+        if let variable = urlEnvironmentVariable, let vantage {
+            guard let value = vantage.container.environmentValue(variable), !value.isEmpty else {
+                return .fail("unset", "\(variable) is not set in the environment of \(vantage.container.name)", evidence: origin)
+            }
+            do {
+                let parsed = try RedisURL(parsing: value)
+                url = parsed
+                exchange = RedisExchange(
+                    user: parsed.user, password: parsed.password, db: parsed.db, command: exchange.command,
+                    queue: exchange.queue, maxQueue: exchange.maxQueue)
+                origin.append("url from \(variable) of \(vantage.container.name)")
+            } catch {
+                return .error("bad-argument", "\(variable) of \(vantage.container.name) is not a Redis URL: \(error.message)", evidence: origin)
+            }
+        }
+        guard let url else { return .error("bad-argument", "no Redis URL") }
         let target = url.shown
         guard !url.tls else {
             return .error(
                 "tls-unsupported", "\(target) asks for TLS, which the redis probe does not speak",
                 evidence: ["url: \(target)"])
         }
-        let url = self.url
-        let exchange = self.exchange
+        let finalExchange = exchange
+        let shownOrigin = origin
+        let standpoint = vantage
         return await NetworkDeadline.offloaded(context) { deadline in
             let clock = ContinuousClock()
             let began = clock.now
-            var observation = Self.exchange(exchange, with: url, deadline: deadline, timeout: context.timeout)
-            observation.evidence.insert("url: \(target)", at: 0)
+            if let standpoint, let problem = standpoint.enter() {
+                return .error("namespace-denied", problem, evidence: shownOrigin)
+            }
+            var observation = Self.exchange(
+                finalExchange, with: url, deadline: deadline, timeout: context.timeout,
+                resolve: standpoint.map { $0.resolve } ?? Resolver.resolve)
+            observation.evidence.insert(contentsOf: shownOrigin + ["url: \(target)"], at: 0)
             observation.evidence.append("time: \(began.duration(to: clock.now).milliseconds)ms")
             return observation
         }
@@ -50,10 +99,11 @@ public struct RedisProbe: Probe {
 
     /// Connects and runs the exchange over TCP; blocking, bounded by the deadline.
     static func exchange(
-        _ exchange: RedisExchange, with url: RedisURL, deadline: NetworkDeadline, timeout: Duration
+        _ exchange: RedisExchange, with url: RedisURL, deadline: NetworkDeadline, timeout: Duration,
+        resolve: (String, Int, NetworkDeadline) -> Result<[SocketAddress], NetworkFailure> = Resolver.resolve
     ) -> Observation {
         let addresses: [SocketAddress]
-        switch Resolver.resolve(url.host, port: url.port, deadline: deadline) {
+        switch resolve(url.host, url.port, deadline) {
         case .success(let found): addresses = found
         case .failure(let failure):
             return TCPProbe.observation(failure, host: url.host, port: url.port, timeout: timeout)
@@ -404,6 +454,6 @@ public struct RedisExchange: Sendable, Hashable {
 extension ProbeKind {
     /// `redis`: connects, authenticates and runs a command (PING by default), optionally checking a queue's length.
     public static let redis = ProbeKind(
-        name: "redis", required: ["url"], optional: ["command", "queue", "max_queue"]
+        name: "redis", optional: ComposeProject.argumentNames.union(["url", "command", "queue", "max_queue", "in", "url_env"])
     ) { arguments throws(ProbeArgumentError) in try RedisProbe(arguments) }
 }

@@ -7,9 +7,18 @@ public struct TCPProbe: Probe {
     public var host: String
     /// The port.
     public var port: Int
+    /// The compose service whose container the probe connects from (`in:`), if any.
+    public var service: String?
+    /// Which compose project `in:` refers to.
+    var selector: ComposeProject.Selector
 
-    /// Builds the probe: `host` and `port`.
+    /// Builds the probe: `host` and `port`, optionally `in: SERVICE`.
     public init(_ arguments: ProbeArguments) throws(ProbeArgumentError) {
+        service = try arguments.string("in")
+        selector = try ComposeProject.Selector(arguments)
+        if service == nil, let extra = ComposeProject.argumentNames.sorted().first(where: arguments.has) {
+            throw ProbeArgumentError(extra, "only applies with 'in: SERVICE'")
+        }
         host = try arguments.requiredString("host").trimmingWhitespace()
         guard !host.isEmpty else { throw ProbeArgumentError("host", "must name a host, e.g. 127.0.0.1 or db") }
         guard let port = try arguments.int("port", in: 1...65535) else {
@@ -21,18 +30,35 @@ public struct TCPProbe: Probe {
     public func run(_ context: ProbeContext) async -> Observation {
         let host = self.host
         let port = self.port
+        var vantage: ContainerVantage?
+        if let service {
+            switch await ContainerVantage.locate(service, selector: selector, context: context) {
+            case .failure(let error): return error.observation
+            case .success(let found): vantage = found
+            }
+        }
+        let standpoint = vantage
         return await NetworkDeadline.offloaded(context) { deadline in
             let clock = ContinuousClock()
             let began = clock.now
-            var observation = Self.connect(host: host, port: port, deadline: deadline, timeout: context.timeout)
+            if let standpoint, let problem = standpoint.enter() {
+                return .error("namespace-denied", problem, evidence: [standpoint.description])
+            }
+            var observation = Self.connect(
+                host: host, port: port, deadline: deadline, timeout: context.timeout,
+                resolve: standpoint.map { $0.resolve } ?? Resolver.resolve)
+            if let standpoint { observation.evidence.insert(standpoint.description, at: 0) }
             observation.evidence.append("time: \(began.duration(to: clock.now).milliseconds)ms")
             return observation
         }
     }
 
-    static func connect(host: String, port: Int, deadline: NetworkDeadline, timeout: Duration) -> Observation {
+    static func connect(
+        host: String, port: Int, deadline: NetworkDeadline, timeout: Duration,
+        resolve: (String, Int, NetworkDeadline) -> Result<[SocketAddress], NetworkFailure> = Resolver.resolve
+    ) -> Observation {
         let addresses: [SocketAddress]
-        switch Resolver.resolve(host, port: port, deadline: deadline) {
+        switch resolve(host, port, deadline) {
         case .success(let found): addresses = found
         case .failure(let failure): return observation(failure, host: host, port: port, timeout: timeout)
         }
@@ -76,7 +102,7 @@ public struct TCPProbe: Probe {
 
 extension ProbeKind {
     /// `tcp`: checks that a port accepts connections.
-    public static let tcp = ProbeKind(name: "tcp", required: ["host", "port"]) { arguments throws(ProbeArgumentError) in
+    public static let tcp = ProbeKind(name: "tcp", required: ["host", "port"], optional: ComposeProject.argumentNames.union(["in"])) { arguments throws(ProbeArgumentError) in
         try TCPProbe(arguments)
     }
 }

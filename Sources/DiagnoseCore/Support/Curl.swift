@@ -14,6 +14,8 @@ struct CurlRequest: Sendable {
     var timeout: Duration
     /// Body bytes read before the transfer is stopped on purpose.
     var readLimit: Int
+    /// Pinned name resolutions, `host:port:address` (CURLOPT_RESOLVE), for names only a compose network knows.
+    var resolve: [String] = []
 
     /// Redirects followed at most, when following.
     static let maximumRedirects = 10
@@ -91,6 +93,9 @@ enum Curl {
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
         for line in request.headers { headerList = curl_slist_append(headerList, line) }
+        var resolveList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(resolveList) }
+        for entry in request.resolve { resolveList = curl_slist_append(resolveList, entry) }
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
         defer { errorBuffer.deallocate() }
         errorBuffer[0] = 0
@@ -111,6 +116,7 @@ enum Curl {
             ccurl_set_long(handle, CURLOPT_MAXREDIRS, request.followRedirects ? CurlRequest.maximumRedirects : 0),
             ccurl_set_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer),
             ccurl_set_slist(handle, CURLOPT_HTTPHEADER, headerList),
+            ccurl_set_slist(handle, CURLOPT_RESOLVE, resolveList),
             ccurl_set_write_callback(handle, receiveBody, context),
             ccurl_set_progress_callback(handle, checkCancellation, context),
         ]

@@ -76,6 +76,9 @@ actor DockerTestStack {
             command: ["tail", "/dev/zero"]
             mem_limit: 8m
             memswap_limit: 8m
+          web:
+            image: \(image)
+            command: ["sh", "-c", "mkdir -p /www && echo ok > /www/health && exec httpd -f -p 8000 -h /www"]
           never:
             image: \(image)
             command: ["true"]
@@ -104,7 +107,7 @@ actor DockerTestStack {
         atexit { DockerTestStack.tearDown() }
         try await compose(["down", "-v", "-t", "0"], in: directory)
         try await compose(
-            ["up", "-d", "healthy", "unhealthy", "starting", "plain", "exited", "restarting", "crashing", "oom"],
+            ["up", "-d", "healthy", "unhealthy", "starting", "plain", "exited", "restarting", "crashing", "oom", "web"],
             in: directory)
         try await waitForStates(in: directory)
         return directory
