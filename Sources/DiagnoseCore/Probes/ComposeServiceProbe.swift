@@ -71,6 +71,11 @@ public struct ComposeServiceProbe: Probe {
         let state = container.state
         let name = "service '\(service)' (\(container.name))"
         switch state.status {
+        case "restarting" where state.oomKilled:
+            return .fail(
+                "oom-killed",
+                "\(name) is restarting after the kernel killed it for exceeding its memory limit (restarted \(container.restartCount) times)",
+                evidence: evidence)
         case "restarting":
             return .fail(
                 "restarting",
@@ -94,7 +99,7 @@ public struct ComposeServiceProbe: Probe {
             {
                 let ago = Int(max(0, Date().timeIntervalSince(started)))
                 return .fail(
-                    "restarting",
+                    state.oomKilled ? "oom-killed" : "restarting",
                     "\(name) is crash-looping: restarted \(container.restartCount) times, the last \(ago)s ago (last exit code \(state.exitCode))",
                     evidence: evidence)
             }
