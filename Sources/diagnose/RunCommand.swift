@@ -107,6 +107,7 @@ struct Invocation {
     }
 
     /// Runs the engine; SIGINT or SIGTERM stops it and yields what was found so far, marked interrupted.
+    /// Either way, no process it started outlives the returned report.
     func runInterruptibly() async -> RunReport {
         let engine = self.engine
         let prepared = self.prepared
@@ -115,6 +116,9 @@ struct Invocation {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
+                // The flag first, so that no probe reports the kill that follows as a finding; then every child
+                // process group at once; then the engine, which reports without waiting for its probes.
+                engine.context.cancellation.cancel()
                 ChildProcesses.killAll()
                 task.cancel()
             }
@@ -123,6 +127,9 @@ struct Invocation {
         }
         let report = await task.value
         sources.forEach { $0.cancel() }
+        // After a deadline or an interruption the engine did not wait for its probes: kill what they started
+        // before exiting, and start nothing more.
+        ChildProcesses.killAll()
         return report
     }
 }

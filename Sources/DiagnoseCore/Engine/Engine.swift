@@ -39,7 +39,8 @@ public struct Engine: Sendable {
     enum Ending: Sendable { case complete, deadline, interrupted }
 
     /// Runs the runbooks and reports each one's diagnosis and path, in id order, secrets redacted.
-    /// Cancelling the calling task stops the run and reports it as interrupted.
+    /// Cancelling the calling task stops the run and reports it as interrupted; set `context.cancellation` before
+    /// cancelling so that no probe's result arriving meanwhile is taken for a finding.
     public func run(_ runbooks: [PreparedRunbook]) async -> RunReport {
         let startedAt = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
         let clock = ContinuousClock()
@@ -51,7 +52,7 @@ public struct Engine: Sendable {
         var walkers: [Task<Void, Never>] = []
         for prepared in runbooks {
             walkers.append(Task {
-                let result = await walk(prepared, cache: cache, board: board)
+                guard let result = await walk(prepared, cache: cache, board: board) else { return }
                 if board.finish(result) { ending.deliver(.complete) }
             })
         }
@@ -97,7 +98,8 @@ public struct Engine: Sendable {
         return RunbookResult(id: runbook.id, title: runbook.title, diagnosis: conclusion, path: path, inputs: prepared.inputs, durationMs: elapsed)
     }
 
-    func walk(_ prepared: PreparedRunbook, cache: ProbeCache, board: Board) async -> RunbookResult {
+    /// Walks one runbook to its ending; nil when the run was stopped while a probe ran (it is then unfinished).
+    func walk(_ prepared: PreparedRunbook, cache: ProbeCache, board: Board) async -> RunbookResult? {
         let runbook = prepared.runbook
         let clock = ContinuousClock()
         let began = clock.now
@@ -113,6 +115,9 @@ public struct Engine: Sendable {
             guard let step = runbook.step(current) else { break }
             let stepBegan = clock.now
             let (observation, shared) = await observe(step, inputs: prepared.inputs, cache: cache)
+            // Stopped meanwhile (deadline, or a signal that also killed the probe's processes): what the probe saw
+            // is the stop itself, not a finding, and must not lead to a diagnosis.
+            if context.cancellation.isCancelled { return nil }
             path.append(StepRecord(step: step, observation: observation, durationMs: stepBegan.duration(to: clock.now).milliseconds, shared: shared))
             board.progress(runbook.id, path)
             guard let target = step.target(for: observation.outcome, cause: observation.cause) else {

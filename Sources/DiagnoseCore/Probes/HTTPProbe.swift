@@ -407,12 +407,16 @@ public struct HTTPProbe: Probe {
             return (.connectionReset, "the connection to \(target) broke: \(response.message)")
         case CURLE_WEIRD_SERVER_REPLY, CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_BAD_CONTENT_ENCODING:
             return (.badReply, "\(target) did not answer with valid HTTP: \(response.message)")
-        case CURLE_UNSUPPORTED_PROTOCOL where followRedirects:
+        case CURLE_UNSUPPORTED_PROTOCOL where followRedirects && !response.message.contains("HTTP/0.9"):
             // The URL was checked to be http(s), so a redirect led elsewhere.
             return (.badReply, "\(shownURL) redirected to a URL that is not http or https: \(response.message)")
+        case CURLE_UNSUPPORTED_PROTOCOL:
+            // The URL was checked to be http(s): libcurl refused the answer, which has no status line
+            // ("Received HTTP/0.9 when not allowed"): random bytes, or another protocol such as Redis.
+            return (.badReply, "\(target) did not answer with valid HTTP: \(response.message)")
         case CURLE_TOO_MANY_REDIRECTS:
             return (.tooManyRedirects, "\(shownURL) redirected more than \(CurlRequest.maximumRedirects) times")
-        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL:
+        case CURLE_URL_MALFORMAT:
             return (.badArgument, "libcurl cannot request \(shownURL): \(response.message)")
         default:
             return (.curlError, "the request to \(shownURL) failed in libcurl: \(response.message)")

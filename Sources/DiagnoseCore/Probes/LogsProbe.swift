@@ -86,7 +86,7 @@ public struct LogsProbe: Probe {
             let result = await ProcessRunner.run(
                 argv, environment: context.environment, workingDirectory: context.workingDirectory,
                 timeout: context.timeout, captureLimit: LogTail.byteLimit, cancellation: context.cancellation,
-                mergingStandardError: true)
+                mergingStandardError: true, keepingEnd: true)
             let shown = "$ " + argv.map(shellQuoted).joined(separator: " ")
             switch result.ending {
             case .launchFailed: return .error("unreadable", "\(argv[0]) could not be started", evidence: [shown])
@@ -99,7 +99,7 @@ public struct LogsProbe: Probe {
             case .signalled(let signal): notes.append("\(shown) was killed by signal \(signal)")
             case .exited: break
             }
-            log = LogTail(of: Array(result.stdout.utf8), lines: tail)
+            log = LogTail(ofEnd: result, lines: tail)
         case .service(let service, let selector):
             let project = context.compose.project(selector)
             name = "service '\(service)'"

@@ -36,6 +36,13 @@ public struct LogTail: Sendable, Hashable {
         cutByLimit = false
     }
 
+    /// The last `lines` lines of a program's output, captured keeping its end (`ProcessRunner.run(keepingEnd:)`).
+    public init(ofEnd result: ProcessResult, lines: Int) {
+        self.init(of: Array(result.stdout.utf8), lines: lines)
+        sourceSize = result.stdoutBytes
+        cutByLimit = result.stdoutBytes > result.captureLimit && bytes.count == result.stdout.utf8.count
+    }
+
     /// The last `lines` lines of the file: blocks are read backwards from its end into one scratch buffer until
     /// enough newlines are found, then the lines are read once into a buffer of their exact size.
     public static func read(path: String, lines: Int, blockSize: Int = 1 << 20) throws(ReadError) -> LogTail {

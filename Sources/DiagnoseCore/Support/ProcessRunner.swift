@@ -55,19 +55,40 @@ public struct ProcessResult: Sendable, Hashable {
 
 /// Processes started by diagnose that may still be running, so an interruption can kill them all.
 public enum ChildProcesses {
-    private static let groups = Mutex<Set<pid_t>>([])
-
-    static func register(_ group: pid_t) { groups.withLock { _ = $0.insert(group) } }
-
-    static func unregister(_ group: pid_t) { groups.withLock { _ = $0.remove(group) } }
-
-    /// Kills every process group diagnose started that is still registered.
-    public static func killAll() {
-        for group in groups.withLock({ $0 }) { kill(-group, SIGKILL) }
+    private struct State {
+        var groups: Set<pid_t> = []
+        var closed = false
     }
 
+    private static let state = Mutex(State())
+
+    /// Spawns under the registry's lock and registers the new group, so that no process can start unseen by
+    /// `killAll`; once closed, nothing is spawned (nil).
+    static func spawn(_ start: () -> (pid_t, Int32)) -> (pid_t, Int32)? {
+        state.withLock { state in
+            guard !state.closed else { return nil }
+            let (pid, failure) = start()
+            if failure == 0 { state.groups.insert(pid) }
+            return (pid, failure)
+        }
+    }
+
+    static func unregister(_ group: pid_t) { state.withLock { _ = $0.groups.remove(group) } }
+
+    /// Kills every process group diagnose started that is still registered, and refuses to start any more: the
+    /// process is about to exit, and a child started now would outlive it.
+    public static func killAll() {
+        state.withLock { state in
+            state.closed = true
+            for group in state.groups { kill(-group, SIGKILL) }
+        }
+    }
+
+    /// Whether `killAll` was called.
+    public static var isClosed: Bool { state.withLock { $0.closed } }
+
     /// How many process groups are registered.
-    public static var count: Int { groups.withLock { $0.count } }
+    public static var count: Int { state.withLock { $0.groups.count } }
 }
 
 /// Runs programs without a shell, in their own process group, with a timeout, bounded capture and no leftovers.
@@ -81,7 +102,7 @@ public enum ProcessRunner {
     public static func run(
         _ argv: [String], environment: [String: String]? = nil, workingDirectory: String? = nil,
         timeout: Duration, captureLimit: Int = defaultCaptureLimit, cancellation: CancellationFlag? = nil,
-        mergingStandardError: Bool = false
+        mergingStandardError: Bool = false, keepingEnd: Bool = false
     ) async -> ProcessResult {
         let flag = CancellationFlag()
         return await withTaskCancellationHandler {
@@ -89,7 +110,7 @@ public enum ProcessRunner {
                 runBlocking(
                     argv, environment: environment, workingDirectory: workingDirectory, timeout: timeout,
                     captureLimit: captureLimit, cancellation: [flag, cancellation].compactMap { $0 },
-                    mergingStandardError: mergingStandardError)
+                    mergingStandardError: mergingStandardError, keepingEnd: keepingEnd)
             }
         } onCancel: {
             flag.cancel()
@@ -98,7 +119,8 @@ public enum ProcessRunner {
 
     static func runBlocking(
         _ argv: [String], environment: [String: String]?, workingDirectory: String?, timeout: Duration,
-        captureLimit: Int, cancellation: [CancellationFlag], mergingStandardError: Bool = false
+        captureLimit: Int, cancellation: [CancellationFlag], mergingStandardError: Bool = false,
+        keepingEnd: Bool = false
     ) -> ProcessResult {
         var result = ProcessResult(
             ending: .launchFailed(ENOENT), stdout: "", stderr: "", stdoutBytes: 0, stderrBytes: 0,
@@ -146,21 +168,23 @@ public enum ProcessRunner {
         let cEnvironment = environmentLines.map { strdup($0) } + [nil]
         defer { cEnvironment.forEach { free($0) } }
 
-        var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, program, &actions, &attributes, cArguments, cEnvironment)
+        let launched = ChildProcesses.spawn {
+            var pid: pid_t = 0
+            let failure = posix_spawnp(&pid, program, &actions, &attributes, cArguments, cEnvironment)
+            return (pid, failure)
+        }
         close(outPipe[1])
         close(errPipe[1])
-        guard spawned == 0 else {
+        guard let (pid, spawned) = launched, spawned == 0 else {
             close(outPipe[0]); close(errPipe[0])
-            result.ending = .launchFailed(spawned)
+            result.ending = launched == nil ? .cancelled : .launchFailed(launched?.1 ?? ENOENT)
             return result
         }
-        ChildProcesses.register(pid)
         defer { ChildProcesses.unregister(pid) }
 
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
-        var streams = [Stream(fd: outPipe[0]), Stream(fd: errPipe[0])]
+        var streams = [Stream(fd: outPipe[0], keepingEnd: keepingEnd), Stream(fd: errPipe[0], keepingEnd: keepingEnd)]
         for stream in streams { _ = fcntl(stream.fd, F_SETFL, fcntl(stream.fd, F_GETFL) | O_NONBLOCK) }
         var ending: ProcessResult.Ending?
         var drainUntil: ContinuousClock.Instant?
@@ -218,6 +242,9 @@ public enum ProcessRunner {
             kill(-pid, SIGKILL)
             ending = reap(blocking: true) ?? .signalled(SIGKILL)
         }
+        // Killed by an interruption (ChildProcesses.killAll), not by its own doing: a stop, not a finding.
+        if case .signalled(SIGKILL) = ending, ChildProcesses.isClosed { ending = .cancelled }
+        for index in streams.indices { streams[index].trim(to: captureLimit) }
         result.ending = ending!
         result.stdout = String(decoding: streams[0].captured, as: UTF8.self)
         result.stderr = String(decoding: streams[1].captured, as: UTF8.self)
@@ -228,15 +255,30 @@ public enum ProcessRunner {
 
     struct Stream {
         var fd: Int32
+        /// Whether the last bytes are kept (a log's tail) rather than the first.
+        var keepingEnd: Bool
         var captured: [UInt8] = []
         var total = 0
 
-        init(fd: Int32) { self.fd = fd }
+        init(fd: Int32, keepingEnd: Bool = false) {
+            self.fd = fd
+            self.keepingEnd = keepingEnd
+        }
 
         mutating func append(_ bytes: ArraySlice<UInt8>, limit: Int) {
             total += bytes.count
-            let room = limit - captured.count
-            if room > 0 { captured += bytes.prefix(room) }
+            if keepingEnd {
+                // Dropping the front only when twice the limit is held keeps appends amortized O(1).
+                captured += bytes
+                if captured.count > 2 * limit { captured.removeFirst(captured.count - limit) }
+            } else {
+                let room = limit - captured.count
+                if room > 0 { captured += bytes.prefix(room) }
+            }
+        }
+
+        mutating func trim(to limit: Int) {
+            if captured.count > limit { captured.removeFirst(captured.count - limit) }
         }
     }
 }

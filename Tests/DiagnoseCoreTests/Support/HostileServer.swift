@@ -5,7 +5,7 @@ import Foundation
 final class HostileServer: Sendable {
     /// How the server misbehaves; see hostile_server.py.
     enum Mode: String, Sendable {
-        case silent, drip, endless, random, reset, http, resp, full
+        case silent, drip, endless, random, reset, abort, http, resp, full
     }
 
     /// The port it listens on.
@@ -15,15 +15,16 @@ final class HostileServer: Sendable {
     private let process: TestProcess
     private let directory: String
 
-    /// Starts the server in `mode` on `host` (127.0.0.1 or ::1) and waits until it is ready.
-    init(_ mode: Mode, host: String = "127.0.0.1", reply: String? = nil) async throws {
+    /// Starts the server in `mode` on `host` (127.0.0.1 or ::1) and waits until it is ready; `reply` and `prefix`
+    /// are passed as `--reply` and `--prefix`.
+    init(_ mode: Mode, host: String = "127.0.0.1", reply: String? = nil, prefix: String? = nil) async throws {
         guard let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil) else {
             throw TestSetupError("the Fixtures resource folder is missing")
         }
         let script = fixtures.appendingPathComponent("hostile_server.py").path
         directory = try Loopback.temporaryDirectory()
         let portFile = directory + "/port"
-        let extra = reply.map { ["--reply", $0] } ?? []
+        let extra = (reply.map { ["--reply", $0] } ?? []) + (prefix.map { ["--prefix", $0] } ?? [])
         process = try TestProcess(
             "/usr/bin/env", ["python3", script, mode.rawValue, "--port-file", portFile, "--host", host] + extra)
         self.host = host
