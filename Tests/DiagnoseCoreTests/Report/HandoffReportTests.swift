@@ -16,16 +16,16 @@ import Testing
 
     @Test func aDiagnosisReachedBySeveralRunbooksIsOneFindingRankedFirst() throws {
         let findings = HandoffReport.findings(of: try ReportFixtures.run("redis-down"))
-        #expect(findings.map(\.key) == ["redis-down", "backend-unreachable"])
+        // Recorded from the lab with redis stopped: three runbooks reach the same root cause.
+        #expect(findings.map(\.key) == ["redis-down"])
         let redis = try #require(findings.first)
-        #expect(redis.seenBy == ["backend-wont-start", "worker-not-processing"])
+        #expect(redis.seenBy == ["backend-wont-start", "service-health", "worker-not-processing"])
         #expect(redis.isSharedRootCause)
-        #expect(redis.title == "Redis is down")
-        // Fix commands of both runbooks, each once, in order.
+        #expect(redis.title == "Redis is not running")
+        // Fix commands of all three runbooks, each once, in order.
         #expect(
             redis.fix == [
-                "docker compose -p lab ps redis", "docker compose -p lab up -d redis",
-                "docker compose -p lab logs --tail 50 redis",
+                "docker compose ps redis", "docker compose logs --tail 50 redis", "docker compose up -d redis",
             ])
     }
 
@@ -50,7 +50,7 @@ import Testing
     @Test func okAndInconclusiveRunbooksAreNotFindings() throws {
         #expect(HandoffReport.findings(of: try ReportFixtures.run("healthy")).isEmpty)
         let findings = HandoffReport.findings(of: try ReportFixtures.run("frontend-backend-url"))
-        #expect(findings.map(\.key) == ["backend-url-wrong"])
+        #expect(findings.map(\.key) == ["backend-url-localhost"])
     }
 
     @Test func sinceTellsNewResolvedAndStillOpen() {

@@ -88,10 +88,10 @@ import Testing
         let markdown = MarkdownRenderer().render(report, runbooks: try ReportFixtures.runbooks())
         let charts = Self.fencedBlocks(markdown).filter { $0.lines.first == "flowchart TD" }
         #expect(charts.count == 3)
-        #expect(markdown.contains("class s_health,s_logs,s_redis,d_redis_down taken"))
+        #expect(markdown.contains("class s_import_errors,s_worker_running,s_redis_running,d_redis_down taken"))
         #expect(
             markdown.contains(
-                "Path: ✗ Backend /health answers 200 → ✗ Backend logs are free of tracebacks → ✗ Redis answers PING → `redis-down`"
+                "Path: ✓ Celery logs have no import error → ✓ Worker container is running → ✗ Redis is running → `redis-down`"
             ))
     }
 }
