@@ -19,6 +19,14 @@ import Testing
         return (await probe.run(context), context.compose)
     }
 
+    @Test func aMissingProjectFolderIsNamedNotMistakenForAMissingCLI() async throws {
+        let (observation, adapter) = try await observe("/nonexistent/diagnose-project")
+        #expect(observation.outcome == .error)
+        #expect(observation.cause == "docker-error")
+        #expect((observation.summary + observation.evidence.joined()).contains("/nonexistent/diagnose-project does not exist"))
+        #expect(adapter.processesStarted == 0)
+    }
+
     @Test func validFilePasses() async throws {
         let directory = try project(
             """
