@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release/diagnose
 
-.PHONY: setup build release demo test scenarios lint format clean
+.PHONY: setup build release demo test scenarios fuzz lint format clean
 
 setup:
 	scripts/setup.sh
@@ -27,6 +27,11 @@ test: setup
 scenarios: release
 	lab/scenarios
 
+# libFuzzer over runbook loading, env files and Redis replies, FUZZ_SECONDS (default 60) each; docs/fuzzing.md.
+FUZZ_SECONDS ?= 60
+fuzz:
+	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 
@@ -34,4 +39,4 @@ format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz
