@@ -18,10 +18,11 @@ demo: setup release
 	lab/lab up
 	cd lab/run && ../../$(BIN) --all; echo "diagnose exited with $$?"
 
-# Everything CI runs: unit and end-to-end tests, then the lab scenario suite.
+# Everything CI runs: unit and end-to-end tests, a minute of each fuzz target, then the lab scenario suite.
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --no-parallel
+	$(MAKE) fuzz FUZZ_SECONDS=60
 	$(MAKE) scenarios
 
 scenarios: release
@@ -33,10 +34,10 @@ fuzz:
 	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
 lint:
-	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift Fuzz/Sources Fuzz/Package.swift
 
 format:
-	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift Fuzz/Sources Fuzz/Package.swift
 
 clean:
 	rm -rf .build .build-fuzz
