@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release/diagnose
 
-.PHONY: setup build release demo test scenarios lint format clean
+.PHONY: setup build release demo test scenarios fuzz lint format clean
 
 setup:
 	scripts/setup.sh
@@ -18,20 +18,26 @@ demo: setup release
 	lab/lab up
 	cd lab/run && ../../$(BIN) --all; echo "diagnose exited with $$?"
 
-# Everything CI runs: unit and end-to-end tests, then the lab scenario suite.
+# Everything CI runs: unit and end-to-end tests, a minute of each fuzz target, then the lab scenario suite.
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --no-parallel
+	$(MAKE) fuzz FUZZ_SECONDS=60
 	$(MAKE) scenarios
 
 scenarios: release
 	lab/scenarios
 
+# libFuzzer over runbook loading, env files and Redis replies, FUZZ_SECONDS (default 60) each; docs/fuzzing.md.
+FUZZ_SECONDS ?= 60
+fuzz:
+	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
 lint:
-	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift Fuzz/Sources Fuzz/Package.swift
 
 format:
-	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift Fuzz/Sources Fuzz/Package.swift
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

@@ -113,6 +113,10 @@ public struct RunbookLoader: Sendable {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
+            // libyaml's own wording names its C setter (with a stray parenthesis); say what it means instead.
+            if problem.hasPrefix("Maximum nesting level reached") {
+                return Finding(at(mark), "invalid YAML: values nest more than 1000 levels deep; a runbook needs a few")
+            }
             let while_ = context.map { " (\($0.text.trimmingWhitespace()))" } ?? ""
             return Finding(at(mark), "invalid YAML: \(problem)\(while_)")
         case .reader(let problem, let offset, _, let yaml):

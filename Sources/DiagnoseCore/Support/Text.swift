@@ -52,36 +52,44 @@ extension String {
     public var firstLine: String {
         String(split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: true).first ?? "").trimmingWhitespace()
     }
+}
 
-    /// Edit distance counting a swap of neighbours as one edit, for "did you mean" suggestions.
-    func editDistance(to other: String) -> Int {
-        let a = Array(self)
-        let b = Array(other)
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var table = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
-        for i in 0...a.count { table[i][0] = i }
-        for j in 0...b.count { table[0][j] = j }
-        for i in 1...a.count {
-            for j in 1...b.count {
-                let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                table[i][j] = Swift.min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + cost)
-                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
-                    table[i][j] = Swift.min(table[i][j], table[i - 2][j - 2] + 1)
-                }
+/// The edit distance between two words, counting a swap of neighbours as one edit, or nil when it is over `limit`.
+///
+/// Only cells within `limit` of the table's diagonal are computed, in three reused rows: the words come from
+/// untrusted runbook text, and a full table for two 60 000-character values would take gigabytes and minutes.
+func editDistance(_ a: [Character], _ b: [Character], atMost limit: Int) -> Int? {
+    guard abs(a.count - b.count) <= limit else { return nil }
+    guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
+    let over = limit + 1
+    var rows = [[Int]](repeating: [Int](repeating: over, count: b.count + 1), count: 3)
+    for j in 0...min(b.count, limit) { rows[0][j] = j }
+    for i in 1...a.count {
+        let (current, previous, twoBack) = (i % 3, (i + 2) % 3, (i + 1) % 3)
+        // This row last held row i - 3; clear what that row computed so cells off the band read as over the limit.
+        for j in max(0, i - limit - 4)...min(b.count, i + limit + 1) { rows[current][j] = over }
+        if i <= limit { rows[current][0] = i }
+        for j in max(1, i - limit)...min(b.count, i + limit) {
+            let cost = a[i - 1] == b[j - 1] ? 0 : 1
+            var value = min(rows[previous][j] + 1, rows[current][j - 1] + 1, rows[previous][j - 1] + cost)
+            if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                value = min(value, rows[twoBack][j - 2] + 1)
             }
+            rows[current][j] = min(value, over)
         }
-        return table[a.count][b.count]
     }
+    let distance = rows[a.count % 3][b.count]
+    return distance <= limit ? distance : nil
 }
 
 /// The closest candidate within a small edit distance, for "did you mean" hints.
 func closest(to word: String, among candidates: some Sequence<String>) -> String? {
     let limit = word.count <= 4 ? 1 : 2
-    let scored = candidates.map { ($0, word.lowercased().editDistance(to: $0.lowercased())) }
-        .filter { $0.1 <= limit }
-        .sorted { ($0.1, $0.0) < ($1.1, $1.0) }
-    return scored.first?.0
+    let letters = Array(word.lowercased())
+    let scored = candidates.compactMap { candidate in
+        editDistance(letters, Array(candidate.lowercased()), atMost: limit).map { (candidate, $0) }
+    }
+    return scored.min { ($0.1, $0.0) < ($1.1, $1.0) }?.0
 }
 
 /// ` (did you mean 'x'?)`, or nothing.
