@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release/diagnose
 
-.PHONY: setup build release demo test scenarios lint format clean
+.PHONY: setup build release demo test scenarios bench lint format clean
 
 setup:
 	scripts/setup.sh
@@ -26,6 +26,10 @@ test: setup
 
 scenarios: release
 	lab/scenarios
+
+# Benchmarks against their baselines, side by side (BENCHMARKS.md); brings the lab up and leaves it healthy.
+bench: release
+	bench/run
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
