@@ -24,12 +24,12 @@ let package = Package(
             name: "DiagnoseCore",
             dependencies: ["Yams", "CCurlShim", "CProcessShim"]
         ),
+        // libcurl's headers only: CCurlShim loads the library when the first request is made, not at start-up.
         .systemLibrary(
             name: "CLibCurl",
-            pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
-        .target(name: "CCurlShim", dependencies: ["CLibCurl"]),
+        .target(name: "CCurlShim", dependencies: ["CLibCurl"], linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CProcessShim"),
         .testTarget(
             name: "DiagnoseCoreTests",

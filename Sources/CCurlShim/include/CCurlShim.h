@@ -4,6 +4,24 @@
 #include <curl/curl.h>
 #include <stddef.h>
 
+/// libcurl is loaded (libcurl.so.4, with dlopen) on the first call of any function below, not at start-up:
+/// its thirty-odd libraries cost a few milliseconds that commands making no request should not pay.
+/// When it cannot be loaded, the functions fail (CURLE_FAILED_INIT, NULL) and ccurl_load_error says why.
+const char *ccurl_load_error(void);
+
+CURLcode ccurl_global_init(long flags);
+CURL *ccurl_easy_init(void);
+void ccurl_easy_cleanup(CURL *handle);
+CURLcode ccurl_easy_perform(CURL *handle);
+const char *ccurl_easy_strerror(CURLcode code);
+struct curl_slist *ccurl_slist_append(struct curl_slist *list, const char *line);
+void ccurl_slist_free_all(struct curl_slist *list);
+void ccurl_free(void *pointer);
+CURLU *ccurl_url(void);
+void ccurl_url_cleanup(CURLU *url);
+CURLUcode ccurl_url_set(CURLU *url, CURLUPart part, const char *content, unsigned int flags);
+CURLUcode ccurl_url_get(CURLU *url, CURLUPart part, char **content, unsigned int flags);
+
 /// Typed wrappers around the variadic curl_easy_setopt and curl_easy_getinfo, which Swift cannot call.
 CURLcode ccurl_set_long(CURL *handle, CURLoption option, long value);
 CURLcode ccurl_set_string(CURL *handle, CURLoption option, const char *value);

@@ -75,7 +75,8 @@ public struct ContainerExecution: Sendable, Hashable {
 /// The one way diagnose talks to Docker Compose, shared by every compose-backed probe of an invocation.
 ///
 /// Container state is read from the engine once per project (`docker ps` by label, then one
-/// `docker inspect`) and shared by every caller, including concurrent ones; `config` runs once per project.
+/// `docker inspect`) and shared by every caller, including concurrent ones; `config` runs once per project and
+/// a service's log is read once per number of lines asked for, however many patterns are searched in it.
 public final class ComposeAdapter: Sendable {
     /// The environment docker and compose run with (PATH, DOCKER_HOST, COMPOSE_PROJECT_NAME...).
     public let environment: [String: String]
@@ -88,6 +89,7 @@ public final class ComposeAdapter: Sendable {
     private let dockerPath: String?
     private let states = Mutex<[String: Task<Result<ProjectState, ComposeError>, Never>]>([:])
     private let configs = Mutex<[ComposeProject: Task<Result<ComposeConfigOutput, ComposeError>, Never>]>([:])
+    private let logReads = Mutex<[LogRead: Task<Result<(ContainerInfo, ProcessResult), ComposeError>, Never>]>([:])
     private let started = Atomic<Int>(0)
 
     /// An adapter for this environment; finding compose costs a few file checks, no process.
@@ -218,8 +220,31 @@ public final class ComposeAdapter: Sendable {
     // MARK: Containers
 
     /// The last `tail` lines of the service's container log, standard output and error interleaved in order.
+    ///
+    /// Read once per service and `tail` per adapter: the steps searching one log for different patterns share it.
     public func logs(
         of service: String, in project: String, tail: Int, timeout: Duration, cancellation: CancellationFlag? = nil
+    ) async -> Result<(ContainerInfo, ProcessResult), ComposeError> {
+        let task = logReads.withLock { tasks in
+            let key = LogRead(project: project, service: service, tail: tail)
+            if let running = tasks[key] { return running }
+            let task = Task {
+                await self.readLogs(of: service, in: project, tail: tail, timeout: timeout, cancellation: cancellation)
+            }
+            tasks[key] = task
+            return task
+        }
+        return await task.value
+    }
+
+    private struct LogRead: Hashable {
+        var project: String
+        var service: String
+        var tail: Int
+    }
+
+    private func readLogs(
+        of service: String, in project: String, tail: Int, timeout: Duration, cancellation: CancellationFlag?
     ) async -> Result<(ContainerInfo, ProcessResult), ComposeError> {
         let container: ContainerInfo
         switch await self.container(of: service, in: project, cancellation: cancellation) {

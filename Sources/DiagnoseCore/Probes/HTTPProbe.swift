@@ -188,14 +188,17 @@ public struct HTTPProbe: Probe {
         guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
             throw ProbeArgumentError("url", "expected an http:// or https:// URL, got '\(shown)'")
         }
-        guard let parsed = curl_url() else { throw ProbeArgumentError("url", "libcurl could not parse '\(shown)'") }
-        defer { curl_url_cleanup(parsed) }
-        guard curl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK else {
+        guard let parsed = ccurl_url() else {
+            let reason = ccurl_load_error().map { String(cString: $0) } ?? "libcurl could not parse '\(shown)'"
+            throw ProbeArgumentError("url", reason)
+        }
+        defer { ccurl_url_cleanup(parsed) }
+        guard ccurl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK else {
             throw ProbeArgumentError("url", "'\(shown)' is not a valid URL")
         }
         var host: UnsafeMutablePointer<CChar>?
-        defer { curl_free(host) }
-        guard curl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK, let host, host[0] != 0 else {
+        defer { ccurl_free(host) }
+        guard ccurl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK, let host, host[0] != 0 else {
             throw ProbeArgumentError("url", "'\(shown)' names no host")
         }
     }
@@ -486,17 +489,17 @@ public struct HTTPProbe: Probe {
 
     /// `host:port` of a URL, with the scheme's default port, for messages.
     static func target(of url: String) -> String {
-        guard let parsed = curl_url() else { return url }
-        defer { curl_url_cleanup(parsed) }
+        guard let parsed = ccurl_url() else { return url }
+        defer { ccurl_url_cleanup(parsed) }
         var host: UnsafeMutablePointer<CChar>?
         var port: UnsafeMutablePointer<CChar>?
         defer {
-            curl_free(host)
-            curl_free(port)
+            ccurl_free(host)
+            ccurl_free(port)
         }
-        guard curl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK,
-            curl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK, let host,
-            curl_url_get(parsed, CURLUPART_PORT, &port, UInt32(CURLU_DEFAULT_PORT)) == CURLUE_OK, let port
+        guard ccurl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK,
+            ccurl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK, let host,
+            ccurl_url_get(parsed, CURLUPART_PORT, &port, UInt32(CURLU_DEFAULT_PORT)) == CURLUE_OK, let port
         else { return Redactor().redact(url) }
         return "\(String(cString: host)):\(String(cString: port))"
     }

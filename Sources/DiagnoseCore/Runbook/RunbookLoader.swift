@@ -87,7 +87,9 @@ public struct RunbookLoader: Sendable {
         var decoder = NodeDecoder(file: file, registry: registry)
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: text) else {
+            // Every value is read as text, so the default resolver's regular expressions (bool, int, float,
+            // timestamp...) that tag each scalar would only cost time.
+            guard let node = try Yams.compose(yaml: text, .basic) else {
                 return (nil, [Finding(SourceLocation(file: file, line: 1, column: 1), "the file is empty; a runbook needs title, start, steps and diagnoses")])
             }
             root = node

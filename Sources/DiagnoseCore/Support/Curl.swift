@@ -71,7 +71,7 @@ struct CurlResponse: Sendable {
 /// Blocking libcurl transfers; run them with `offload`.
 enum Curl {
     /// libcurl's one-time global setup; Swift runs a static initializer once, thread-safely.
-    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    private static let globalInit: CURLcode = ccurl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
     /// Makes the request on the calling thread, honouring the flags within about a second.
     static func perform(_ request: CurlRequest, cancellation: [CancellationFlag]) -> CurlResponse {
@@ -81,21 +81,21 @@ enum Curl {
             timing: CurlTiming(), body: [],
             stoppedAtLimit: false, cancelled: false)
         guard globalInit == CURLE_OK else {
-            response.message = "libcurl could not be initialised"
+            response.message = ccurl_load_error().map { String(cString: $0) } ?? "libcurl could not be initialised"
             return response
         }
-        guard let handle = curl_easy_init() else {
+        guard let handle = ccurl_easy_init() else {
             response.code = CURLE_FAILED_INIT
             response.message = "libcurl could not create a handle"
             return response
         }
-        defer { curl_easy_cleanup(handle) }
+        defer { ccurl_easy_cleanup(handle) }
         var headerList: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headerList) }
-        for line in request.headers { headerList = curl_slist_append(headerList, line) }
+        defer { ccurl_slist_free_all(headerList) }
+        for line in request.headers { headerList = ccurl_slist_append(headerList, line) }
         var resolveList: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(resolveList) }
-        for entry in request.resolve { resolveList = curl_slist_append(resolveList, entry) }
+        defer { ccurl_slist_free_all(resolveList) }
+        for entry in request.resolve { resolveList = ccurl_slist_append(resolveList, entry) }
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
         defer { errorBuffer.deallocate() }
         errorBuffer[0] = 0
@@ -127,14 +127,14 @@ enum Curl {
         }
         if let failed = setup.first(where: { $0 != CURLE_OK }) {
             response.code = failed
-            response.message = String(cString: curl_easy_strerror(failed))
+            response.message = String(cString: ccurl_easy_strerror(failed))
             return response
         }
 
-        response.code = withExtendedLifetime(state) { curl_easy_perform(handle) }
+        response.code = withExtendedLifetime(state) { ccurl_easy_perform(handle) }
         if response.code != CURLE_OK {
             let detail = String(cString: errorBuffer)
-            response.message = detail.isEmpty ? String(cString: curl_easy_strerror(response.code)) : detail
+            response.message = detail.isEmpty ? String(cString: ccurl_easy_strerror(response.code)) : detail
         }
         response.status = Int(long(handle, CURLINFO_RESPONSE_CODE))
         response.osErrno = Int32(truncatingIfNeeded: long(handle, CURLINFO_OS_ERRNO))

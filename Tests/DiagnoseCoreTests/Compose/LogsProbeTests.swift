@@ -169,6 +169,18 @@ import Testing
         #expect(ordered.evidence.last == "celery starting\nUnable to load celery application.")
     }
 
+    @Test func patternsSearchedInOneServiceLogShareOneDockerLogs() async throws {
+        let context = try await DockerTestStack.shared.context()
+        var causes: [String?] = []
+        for pattern in ["ModuleNotFoundError", "address already in use", "KeyError"] {
+            let search = try probe(["service": .scalar("crashing"), "pattern": .scalar(pattern)])
+            causes.append(await search.run(context).cause)
+        }
+        #expect(causes == ["found", nil, nil])
+        // One `docker ps`, one `docker inspect` and one `docker logs` for the three searches.
+        #expect(context.compose.processesStarted == 3)
+    }
+
     @Test func logsOfServiceNeverCreatedAreAnError() async throws {
         let context = try await DockerTestStack.shared.context()
         let observation = try await probe(["service": .scalar("never"), "pattern": .scalar("x")]).run(context)
