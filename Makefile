@@ -20,7 +20,7 @@ demo: setup release
 	cd lab/run && ../../$(BIN) --all; echo "diagnose exited with $$?"
 
 # Everything CI runs: unit and end-to-end tests, a minute of each fuzz target, then the lab scenario suite.
-test: setup
+test: setup lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --no-parallel
 	$(MAKE) fuzz FUZZ_SECONDS=60

@@ -4,7 +4,9 @@ import Foundation
 
 /// Where the runbooks are.
 struct RunbookOptions: ParsableArguments {
-    @Option(name: .customLong("runbooks"), help: "The runbooks folder (default: $DIAGNOSE_RUNBOOKS, else ./runbooks, else the shipped runbooks).")
+    @Option(
+        name: .customLong("runbooks"),
+        help: "The runbooks folder (default: $DIAGNOSE_RUNBOOKS, else ./runbooks, else the shipped runbooks).")
     var directory: String?
 
     /// The folder to read: the flag, the environment, ./runbooks, or the runbooks shipped with the binary.
@@ -19,7 +21,9 @@ struct RunbookOptions: ParsableArguments {
 
     /// The runbooks next to the executable: `share/diagnose/runbooks` when installed, the package's when built.
     static func shippedDirectory() -> String? {
-        guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
+            return nil
+        }
         var folder = URL(fileURLWithPath: executable).deletingLastPathComponent()
         for _ in 0..<4 {
             for candidate in ["share/diagnose/runbooks", "runbooks"] {
@@ -44,7 +48,10 @@ struct RunbookOptions: ParsableArguments {
 
 /// Options of commands that run runbooks.
 struct RunOptions: ParsableArguments {
-    @Option(name: .customLong("set"), help: ArgumentHelp("Overrides an input, e.g. --set redis_url=redis://localhost:6379/0.", valueName: "name=value"))
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp(
+            "Overrides an input, e.g. --set redis_url=redis://localhost:6379/0.", valueName: "name=value"))
     var assignments: [String] = []
 
     @Option(name: .customLong("env-file"), help: "The env file read for ${VAR} (default: ./.env when it exists).")
@@ -82,7 +89,8 @@ struct RunOptions: ParsableArguments {
             if envFile != nil { throw ValidationError("--env-file '\(path)' does not exist") }
             return [:]
         }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             throw ValidationError("the env file '\(path)' cannot be read as UTF-8 text")
         }
         do {
@@ -116,6 +124,8 @@ func exitOnFindings(_ catalog: RunbookCatalog) throws {
     guard !catalog.isValid else { return }
     for problem in catalog.unreadable { printError(problem.description) }
     for finding in catalog.findings { printError(finding.description) }
-    printError("\(catalog.findings.count + catalog.unreadable.count) problem(s) in the runbooks; run `diagnose validate` after fixing them.")
+    printError(
+        "\(catalog.findings.count + catalog.unreadable.count) problem(s) in the runbooks; run `diagnose validate` after fixing them."
+    )
     throw ExitCode(ExitStatus.invalidRunbook.rawValue)
 }

@@ -68,8 +68,11 @@ struct Invocation {
             selected = try ids.map { id in
                 guard let runbook = catalog.runbook(id) else {
                     let known = catalog.runbooks.map(\.id)
-                    let hint = known.min { $0.commonPrefixScore(id) > $1.commonPrefixScore(id) }.map { " Closest: '\($0)'." } ?? ""
-                    throw ValidationError("unknown runbook '\(id)'. Known runbooks: \(known.joined(separator: ", ")).\(hint)")
+                    let hint =
+                        known.min { $0.commonPrefixScore(id) > $1.commonPrefixScore(id) }.map { " Closest: '\($0)'." }
+                        ?? ""
+                    throw ValidationError(
+                        "unknown runbook '\(id)'. Known runbooks: \(known.joined(separator: ", ")).\(hint)")
                 }
                 return runbook
             }
@@ -79,7 +82,9 @@ struct Invocation {
         let overrides = options.overrides
         let inputNames = Set(selected.flatMap { $0.inputs.map(\.name) })
         for name in overrides.keys.sorted() where !inputNames.contains(name) {
-            throw ValidationError("--set \(name)=...: no selected runbook has an input '\(name)'; inputs: \(inputNames.sorted().joined(separator: ", "))")
+            throw ValidationError(
+                "--set \(name)=...: no selected runbook has an input '\(name)'; inputs: \(inputNames.sorted().joined(separator: ", "))"
+            )
         }
         let environment = ProcessInfo.processInfo.environment
         let envFile = try options.envFileValues()

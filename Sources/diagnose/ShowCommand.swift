@@ -27,7 +27,8 @@ struct ShowCommand: ParsableCommand {
         let catalog = isPath ? RunbookCatalog.load([runbook]) : try source.loadCatalog()
         try exitOnFindings(catalog)
         guard let found = isPath ? catalog.runbooks.first : catalog.runbook(runbook) else {
-            throw ValidationError("unknown runbook '\(runbook)'. Known runbooks: \(catalog.runbooks.map(\.id).joined(separator: ", "))")
+            throw ValidationError(
+                "unknown runbook '\(runbook)'. Known runbooks: \(catalog.runbooks.map(\.id).joined(separator: ", "))")
         }
         let renderer = TreeRenderer()
         print(format == .mermaid ? renderer.mermaid(found) : renderer.text(found), terminator: "")

@@ -14,7 +14,8 @@ struct Outcome {
 
 /// Runs the binary with arguments in a folder, with the environment given added to this process's.
 /// The wait happens on its own thread: blocking one of the cooperative pool's few threads stalls every other test.
-func runReportBinary(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) async throws -> Outcome {
+func runReportBinary(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) async throws -> Outcome
+{
     let process = try launch(arguments, in: folder, environment: environment)
     return await finish(process)
 }

@@ -4,7 +4,8 @@ import Testing
 
 /// The built `diagnose` binary next to this package's build products.
 let diagnoseBinary: String = {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     for configuration in ["debug", "release"] {
         let path = root.appendingPathComponent(".build/\(configuration)/diagnose").path
         if FileManager.default.isExecutableFile(atPath: path) { return path }
@@ -33,7 +34,8 @@ func diagnose(_ arguments: [String], in folder: URL? = nil, environment: [String
 /// A folder with a runbooks/ subfolder holding the given files.
 func workspace(_ files: [String: String]) throws -> URL {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("diagnose-e2e-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: folder.appendingPathComponent("runbooks"), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+        at: folder.appendingPathComponent("runbooks"), withIntermediateDirectories: true)
     for (name, text) in files {
         let url = folder.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -43,7 +45,9 @@ func workspace(_ files: [String: String]) throws -> URL {
 }
 
 /// A runbook whose single command step passes or fails, ending in a diagnosis of the given severities.
-func commandRunbook(_ shell: String, pass: String = "ok", fail: String = "critical", timeout: String = "5s", extra: String = "") -> String {
+func commandRunbook(
+    _ shell: String, pass: String = "ok", fail: String = "critical", timeout: String = "5s", extra: String = ""
+) -> String {
     """
     title: Runbook running \(shell)
     description: Runs a command.
@@ -70,7 +74,9 @@ func commandRunbook(_ shell: String, pass: String = "ok", fail: String = "critic
             "runbooks/green.yml": commandRunbook("true"),
             "runbooks/amber.yml": commandRunbook("false", fail: "warning"),
             "runbooks/red.yml": commandRunbook("false"),
-            "runbooks/lost.yml": commandRunbook("sleep 5", timeout: "100ms").replacingOccurrences(of: "fail: failed", with: "fail: failed, error: failed").replacingOccurrences(of: "probe: command", with: "probe: command"),
+            "runbooks/lost.yml": commandRunbook("sleep 5", timeout: "100ms").replacingOccurrences(
+                of: "fail: failed", with: "fail: failed, error: failed"
+            ).replacingOccurrences(of: "probe: command", with: "probe: command"),
         ])
         defer { try? FileManager.default.removeItem(at: folder) }
         #expect(await diagnose(["green"], in: folder).status == 0)
@@ -86,7 +92,10 @@ func commandRunbook(_ shell: String, pass: String = "ok", fail: String = "critic
     }
 
     @Test func anInvalidRunbookExits65WithLocatedFindings() async throws {
-        let folder = try workspace(["runbooks/broken.yml": "title: x\nstart: a\nsteps:\n  a:\n    probe: nope\n    on: { pass: z, fail: z }\ndiagnoses:\n  z: { severity: ok, title: Z }\n"])
+        let folder = try workspace([
+            "runbooks/broken.yml":
+                "title: x\nstart: a\nsteps:\n  a:\n    probe: nope\n    on: { pass: z, fail: z }\ndiagnoses:\n  z: { severity: ok, title: Z }\n"
+        ])
         defer { try? FileManager.default.removeItem(at: folder) }
         let run = await diagnose(["validate"], in: folder)
         #expect(run.status == 65)
@@ -104,7 +113,9 @@ func commandRunbook(_ shell: String, pass: String = "ok", fail: String = "critic
     }
 
     @Test func anUnsetVariableIsAnErrorBeforeAnythingRuns() async throws {
-        let folder = try workspace(["runbooks/needs.yml": commandRunbook("touch ran", extra: "  model: ${GEMINI_MODEL_FOR_TEST}")])
+        let folder = try workspace([
+            "runbooks/needs.yml": commandRunbook("touch ran", extra: "  model: ${GEMINI_MODEL_FOR_TEST}")
+        ])
         defer { try? FileManager.default.removeItem(at: folder) }
         let run = await diagnose(["needs"], in: folder)
         #expect(run.status == 64)
@@ -114,7 +125,8 @@ func commandRunbook(_ shell: String, pass: String = "ok", fail: String = "critic
         let envFile = folder.appendingPathComponent("custom.env")
         try "GEMINI_MODEL_FOR_TEST=flash\n".write(to: envFile, atomically: true, encoding: .utf8)
         #expect(await diagnose(["needs", "--env-file", envFile.path], in: folder).status == 0)
-        try "export GEMINI_MODEL_FOR_TEST='from dotenv'\n".write(to: folder.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+        try "export GEMINI_MODEL_FOR_TEST='from dotenv'\n".write(
+            to: folder.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
         #expect(await diagnose(["needs"], in: folder).status == 0)
         #expect(await diagnose(["needs", "--set", "unknown=1"], in: folder).status == 64)
     }
@@ -124,7 +136,9 @@ func commandRunbook(_ shell: String, pass: String = "ok", fail: String = "critic
         defer { try? FileManager.default.removeItem(at: folder) }
         #expect(await diagnose(["greet"], in: folder).stdout.contains("Passed hello"))
         #expect(await diagnose(["greet"], in: folder, environment: ["WORD": "env"]).stdout.contains("Passed env"))
-        #expect(await diagnose(["greet", "--set", "word=flag"], in: folder, environment: ["WORD": "env"]).stdout.contains("$ echo flag"))
+        #expect(
+            await diagnose(["greet", "--set", "word=flag"], in: folder, environment: ["WORD": "env"]).stdout.contains(
+                "$ echo flag"))
     }
 
     @Test func jsonIsTheRunContract() async throws {
@@ -168,7 +182,8 @@ func commandRunbook(_ shell: String, pass: String = "ok", fail: String = "critic
     }
 
     @Test func theShippedRunbooksAreValid() async throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let run = await diagnose(["validate", root.appendingPathComponent("runbooks").path])
         #expect(run.status == 0, "\(run.stderr)")
     }

@@ -207,7 +207,8 @@ import Testing
             """, at: "runbooks/leaky.yml", in: folder)
         let arguments = ["--set", "redis_url=redis://:set-pw-3344@redis:6379/0"]
         let environment = ["APP_TOKEN": "env-token-7788"]
-        let written = try await runReportBinary(["report", "--output", "out.md"] + arguments, in: folder, environment: environment)
+        let written = try await runReportBinary(
+            ["report", "--output", "out.md"] + arguments, in: folder, environment: environment)
         #expect(written.status == 2, "\(written.stderr)")
         let outputs = [
             "markdown": try String(contentsOf: folder.appendingPathComponent("out.md"), encoding: .utf8),
@@ -215,9 +216,12 @@ import Testing
             "stdout json": try await runReportBinary(
                 ["report", "--output", "-", "--format", "json"] + arguments, in: folder, environment: environment
             ).stdout,
-            "text": try await runReportBinary(["--all", "--verbose"] + arguments, in: folder, environment: environment).stdout,
-            "run json": try await runReportBinary(["--all", "--format", "json"] + arguments, in: folder, environment: environment)
+            "text": try await runReportBinary(["--all", "--verbose"] + arguments, in: folder, environment: environment)
                 .stdout,
+            "run json": try await runReportBinary(
+                ["--all", "--format", "json"] + arguments, in: folder, environment: environment
+            )
+            .stdout,
         ]
         for (format, output) in outputs {
             #expect(output.contains("***"), "\(format): \(output)")

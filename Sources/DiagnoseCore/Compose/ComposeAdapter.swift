@@ -139,10 +139,14 @@ public final class ComposeAdapter: Sendable {
         case .failure(let error): return .failure(error)
         }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: project.directory, isDirectory: &isDirectory), isDirectory.boolValue
+        guard FileManager.default.fileExists(atPath: project.directory, isDirectory: &isDirectory),
+            isDirectory.boolValue
         else {
             // Launching in a missing folder fails like a missing program; say what is really missing.
-            return .failure(.dockerFailed(command: "docker compose config", message: "the project folder \(project.directory) does not exist"))
+            return .failure(
+                .dockerFailed(
+                    command: "docker compose config", message: "the project folder \(project.directory) does not exist")
+            )
         }
         let command = cli.prefix + project.options + ["config"]
         started.add(1, ordering: .relaxed)

@@ -43,28 +43,33 @@ public struct ContainerVantage: Sendable {
         let shared = Set(container.networks.keys)
         var names: [String: [String]] = [:]
         for other in state.containers where other.isRunning {
-            for (network, attachment) in other.networks where shared.contains(network) && !attachment.ipAddress.isEmpty {
+            for (network, attachment) in other.networks where shared.contains(network) && !attachment.ipAddress.isEmpty
+            {
                 let answers = Set([other.service, other.name].compactMap { $0 } + attachment.aliases)
                 for name in answers where !(names[name] ?? []).contains(attachment.ipAddress) {
                     names[name, default: []].append(attachment.ipAddress)
                 }
             }
         }
-        return .success(ContainerVantage(
-            service: service, container: container, names: names, services: Set(state.containers.compactMap(\.service))))
+        return .success(
+            ContainerVantage(
+                service: service, container: container, names: names,
+                services: Set(state.containers.compactMap(\.service))))
     }
 
     /// Moves the calling thread into the container's network namespace; nil on success, else why not.
     public func enter() -> String? {
         guard let pid = container.state.pid else { return "the container has no process" }
         let code = cprocess_enter_netns(pid)
-        return code == 0 ? nil : "cannot enter the network namespace of \(container.name): \(String(cString: strerror(code)))"
+        return code == 0
+            ? nil : "cannot enter the network namespace of \(container.name): \(String(cString: strerror(code)))"
     }
 
     /// The addresses of `host` as seen inside the container: a name the compose network's DNS answers, a literal
     /// address, or `localhost` (the container itself). Other names are not looked up: the probe stays on the
     /// compose network rather than asking the host's resolver about names the stack does not define.
-    public func resolve(_ host: String, port: Int, deadline: NetworkDeadline) -> Result<[SocketAddress], NetworkFailure> {
+    public func resolve(_ host: String, port: Int, deadline: NetworkDeadline) -> Result<[SocketAddress], NetworkFailure>
+    {
         if let addresses = names[host] {
             var found: [SocketAddress] = []
             for address in addresses {

@@ -29,7 +29,10 @@ public struct Engine: Sendable {
     public var grace: Duration = .milliseconds(500)
 
     /// Creates an engine.
-    public init(registry: ProbeRegistry = .standard, context: ProbeContext, deadline: Duration = .seconds(30), redactor: Redactor = Redactor()) {
+    public init(
+        registry: ProbeRegistry = .standard, context: ProbeContext, deadline: Duration = .seconds(30),
+        redactor: Redactor = Redactor()
+    ) {
         self.registry = registry
         self.context = context
         self.deadline = deadline
@@ -51,10 +54,11 @@ public struct Engine: Sendable {
 
         var walkers: [Task<Void, Never>] = []
         for prepared in runbooks {
-            walkers.append(Task {
-                guard let result = await walk(prepared, cache: cache, board: board) else { return }
-                if board.finish(result) { ending.deliver(.complete) }
-            })
+            walkers.append(
+                Task {
+                    guard let result = await walk(prepared, cache: cache, board: board) else { return }
+                    if board.finish(result) { ending.deliver(.complete) }
+                })
         }
         if runbooks.isEmpty { ending.deliver(.complete) }
         let timer = Task {
@@ -75,27 +79,46 @@ public struct Engine: Sendable {
 
         let elapsed = began.duration(to: clock.now).milliseconds
         let results = runbooks.map { prepared in
-            board.result(prepared.runbook.id) ?? unfinished(prepared, path: board.path(prepared.runbook.id), how: how, elapsed: elapsed)
+            board.result(prepared.runbook.id)
+                ?? unfinished(prepared, path: board.path(prepared.runbook.id), how: how, elapsed: elapsed)
         }
-        let stopped: String? = switch how {
-        case .complete: nil
-        case .deadline: "deadline"
-        case .interrupted: "interrupted"
-        }
-        return RunReport(startedAt: startedAt, durationMs: elapsed, stopped: stopped, runbooks: results.sorted { $0.id < $1.id })
-            .redacted(by: redactor)
+        let stopped: String? =
+            switch how {
+            case .complete: nil
+            case .deadline: "deadline"
+            case .interrupted: "interrupted"
+            }
+        return RunReport(
+            startedAt: startedAt, durationMs: elapsed, stopped: stopped, runbooks: results.sorted { $0.id < $1.id }
+        )
+        .redacted(by: redactor)
     }
 
     func unfinished(_ prepared: PreparedRunbook, path: [StepRecord], how: Ending, elapsed: Int) -> RunbookResult {
         let runbook = prepared.runbook
-        let waitingOn = runbook.steps.first { $0.id == (path.last.flatMap { record in runbook.step(record.step)?.target(for: record.outcome, cause: record.cause) } ?? runbook.start) }
+        let waitingOn = runbook.steps.first {
+            $0.id
+                == (path.last.flatMap { record in
+                    runbook.step(record.step)?.target(for: record.outcome, cause: record.cause)
+                } ?? runbook.start)
+        }
         let during = waitingOn.map { " while '\($0.title)' was running" } ?? ""
-        let conclusion = how == .interrupted
-            ? Conclusion(id: Conclusion.interruptedID, title: "Interrupted\(during)", severity: .unknown,
-                explain: "The run was interrupted before this runbook reached a diagnosis; the steps above are what it found so far.")
-            : Conclusion(id: Conclusion.incompleteID, title: "Deadline of \(deadline.shortDescription) reached\(during)", severity: .unknown,
-                explain: "The run hit its --deadline before this runbook reached a diagnosis; the steps above are what it found so far. Rerun with a longer --deadline or check why the step is slow.")
-        return RunbookResult(id: runbook.id, title: runbook.title, diagnosis: conclusion, path: path, inputs: prepared.inputs, durationMs: elapsed)
+        let conclusion =
+            how == .interrupted
+            ? Conclusion(
+                id: Conclusion.interruptedID, title: "Interrupted\(during)", severity: .unknown,
+                explain:
+                    "The run was interrupted before this runbook reached a diagnosis; the steps above are what it found so far."
+            )
+            : Conclusion(
+                id: Conclusion.incompleteID, title: "Deadline of \(deadline.shortDescription) reached\(during)",
+                severity: .unknown,
+                explain:
+                    "The run hit its --deadline before this runbook reached a diagnosis; the steps above are what it found so far. Rerun with a longer --deadline or check why the step is slow."
+            )
+        return RunbookResult(
+            id: runbook.id, title: runbook.title, diagnosis: conclusion, path: path, inputs: prepared.inputs,
+            durationMs: elapsed)
     }
 
     /// Walks one runbook to its ending; nil when the run was stopped while a probe ran (it is then unfinished).
@@ -107,7 +130,8 @@ public struct Engine: Sendable {
         var current = runbook.start
         func finish(_ conclusion: Conclusion) -> RunbookResult {
             RunbookResult(
-                id: runbook.id, title: Template.render(runbook.title, prepared.inputs), diagnosis: conclusion, path: path,
+                id: runbook.id, title: Template.render(runbook.title, prepared.inputs), diagnosis: conclusion,
+                path: path,
                 inputs: prepared.inputs, durationMs: began.duration(to: clock.now).milliseconds)
         }
         // A validated runbook has no cycles, so it takes at most one pass over its steps.
@@ -118,26 +142,36 @@ public struct Engine: Sendable {
             // Stopped meanwhile (deadline, or a signal that also killed the probe's processes): what the probe saw
             // is the stop itself, not a finding, and must not lead to a diagnosis.
             if context.cancellation.isCancelled { return nil }
-            path.append(StepRecord(step: step, observation: observation, durationMs: stepBegan.duration(to: clock.now).milliseconds, shared: shared))
+            path.append(
+                StepRecord(
+                    step: step, observation: observation, durationMs: stepBegan.duration(to: clock.now).milliseconds,
+                    shared: shared))
             board.progress(runbook.id, path)
             guard let target = step.target(for: observation.outcome, cause: observation.cause) else {
-                return finish(Conclusion(
-                    id: Conclusion.inconclusiveID,
-                    title: "Inconclusive: step '\(step.title)' could not tell (\(observation.cause ?? "error"))",
-                    severity: .unknown,
-                    explain: "Step '\(step.id)' ended in error and the runbook does not say where to go then: \(observation.summary)",
-                    fix: []))
+                return finish(
+                    Conclusion(
+                        id: Conclusion.inconclusiveID,
+                        title: "Inconclusive: step '\(step.title)' could not tell (\(observation.cause ?? "error"))",
+                        severity: .unknown,
+                        explain:
+                            "Step '\(step.id)' ended in error and the runbook does not say where to go then: \(observation.summary)",
+                        fix: []))
             }
             if let diagnosis = runbook.diagnosis(target) {
-                return finish(Conclusion(
-                    id: diagnosis.id, title: Template.render(diagnosis.title, prepared.inputs), severity: Status(diagnosis.severity),
-                    explain: Template.render(diagnosis.explain, prepared.inputs), fix: diagnosis.fix.map { Template.render($0, prepared.inputs) }))
+                return finish(
+                    Conclusion(
+                        id: diagnosis.id, title: Template.render(diagnosis.title, prepared.inputs),
+                        severity: Status(diagnosis.severity),
+                        explain: Template.render(diagnosis.explain, prepared.inputs),
+                        fix: diagnosis.fix.map { Template.render($0, prepared.inputs) }))
             }
             current = target
         }
-        return finish(Conclusion(
-            id: Conclusion.inconclusiveID, title: "Inconclusive: the runbook does not lead to a diagnosis from '\(current)'",
-            severity: .unknown, explain: "Validate the runbook with `diagnose validate`."))
+        return finish(
+            Conclusion(
+                id: Conclusion.inconclusiveID,
+                title: "Inconclusive: the runbook does not lead to a diagnosis from '\(current)'",
+                severity: .unknown, explain: "Validate the runbook with `diagnose validate`."))
     }
 
     func observe(_ step: Step, inputs: [String: String], cache: ProbeCache) async -> (Observation, Bool) {
@@ -168,7 +202,11 @@ public struct Engine: Sendable {
         let timer = Task {
             try? await Task.sleep(for: context.timeout + grace)
             if !Task.isCancelled {
-                first.deliver(.error("overran", "the probe did not finish within its timeout of \(context.timeout.shortDescription); it was abandoned"))
+                first.deliver(
+                    .error(
+                        "overran",
+                        "the probe did not finish within its timeout of \(context.timeout.shortDescription); it was abandoned"
+                    ))
             }
         }
         let observation = await first.value()

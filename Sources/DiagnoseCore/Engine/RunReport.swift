@@ -105,7 +105,10 @@ public struct RunbookResult: Sendable, Hashable, Codable {
     public var durationMs: Int
 
     /// Creates a result; the status follows the conclusion.
-    public init(id: String, title: String, diagnosis: Conclusion, path: [StepRecord], inputs: [String: String] = [:], durationMs: Int) {
+    public init(
+        id: String, title: String, diagnosis: Conclusion, path: [StepRecord], inputs: [String: String] = [:],
+        durationMs: Int
+    ) {
         self.id = id
         self.title = title
         self.status = diagnosis.severity
@@ -210,7 +213,8 @@ extension RunbookResult {
         copy.diagnosis.explain = redactor.redact(diagnosis.explain)
         copy.diagnosis.fix = diagnosis.fix.map(redactor.redact)
         copy.inputs = inputs.reduce(into: [:]) { result, entry in
-            result[entry.key] = Redactor.isSecretName(entry.key) && !entry.value.isEmpty
+            result[entry.key] =
+                Redactor.isSecretName(entry.key) && !entry.value.isEmpty
                 ? Redactor.mask : redactor.redact(entry.value)
         }
         copy.path = path.map { record in

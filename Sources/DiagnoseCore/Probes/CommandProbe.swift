@@ -53,7 +53,8 @@ public struct CommandProbe: Probe {
         let result = await ProcessRunner.run(
             argv, environment: context.environment, workingDirectory: context.workingDirectory,
             timeout: context.timeout, cancellation: context.cancellation)
-        return Self.observe(result, argv: argv, timeout: context.timeout, expectExit: expectExit,
+        return Self.observe(
+            result, argv: argv, timeout: context.timeout, expectExit: expectExit,
             stdoutMatches: stdoutMatches, stderrMatches: stderrMatches)
     }
 
@@ -92,10 +93,14 @@ public struct CommandProbe: Probe {
         var evidence = [command] + outputEvidence(result)
         switch result.ending {
         case .launchFailed(let code):
-            let reason = code == EACCES ? "is not executable" : code == ENOENT ? "was not found" : "could not be started (errno \(code))"
+            let reason =
+                code == EACCES
+                ? "is not executable" : code == ENOENT ? "was not found" : "could not be started (errno \(code))"
             return .error("not-found", "\(argv[0]) \(reason)", evidence: [command])
         case .timedOut:
-            return .fail("timeout", "\(argv[0]) did not finish within \(timeout.shortDescription); its process group was killed", evidence: evidence)
+            return .fail(
+                "timeout", "\(argv[0]) did not finish within \(timeout.shortDescription); its process group was killed",
+                evidence: evidence)
         case .cancelled:
             return .error("cancelled", "\(argv[0]) was stopped: the run was cancelled", evidence: evidence)
         case .signalled(let signal):
@@ -104,27 +109,35 @@ public struct CommandProbe: Probe {
         case .exited(let status):
             evidence.append("exit status \(status)")
             guard status == expectExit else {
-                return .fail("exit-status", "\(argv[0]) exited with \(status), expected \(expectExit)", evidence: evidence)
+                return .fail(
+                    "exit-status", "\(argv[0]) exited with \(status), expected \(expectExit)", evidence: evidence)
             }
             if let stdoutMatches, !stdoutMatches.matches(result.stdout) {
-                return .fail("output-mismatch", "standard output does not match /\(stdoutMatches.source)/", evidence: evidence)
+                return .fail(
+                    "output-mismatch", "standard output does not match /\(stdoutMatches.source)/", evidence: evidence)
             }
             if let stderrMatches, !stderrMatches.matches(result.stderr) {
-                return .fail("output-mismatch", "standard error does not match /\(stderrMatches.source)/", evidence: evidence)
+                return .fail(
+                    "output-mismatch", "standard error does not match /\(stderrMatches.source)/", evidence: evidence)
             }
             let first = result.stdout.firstLine
-            return .pass(first.isEmpty ? "\(argv[0]) exited with \(status)" : first.truncated(to: 120), evidence: evidence)
+            return .pass(
+                first.isEmpty ? "\(argv[0]) exited with \(status)" : first.truncated(to: 120), evidence: evidence)
         }
     }
 
     /// The last lines of each stream, and how much was dropped.
     static func outputEvidence(_ result: ProcessResult, lines: Int = 20) -> [String] {
         var evidence: [String] = []
-        for (name, text, total) in [("stdout", result.stdout, result.stdoutBytes), ("stderr", result.stderr, result.stderrBytes)] where total > 0 {
+        for (name, text, total) in [
+            ("stdout", result.stdout, result.stdoutBytes), ("stderr", result.stderr, result.stderrBytes),
+        ] where total > 0 {
             let kept = text.split(separator: "\n", omittingEmptySubsequences: false)
             let tail = kept.suffix(lines).joined(separator: "\n").trimmingWhitespace()
             var line = "\(name): \(tail.truncated(to: 4000))"
-            if total > result.captureLimit { line += "\n(\(total - result.captureLimit) more bytes of \(name) read and dropped)" }
+            if total > result.captureLimit {
+                line += "\n(\(total - result.captureLimit) more bytes of \(name) read and dropped)"
+            }
             evidence.append(line)
         }
         return evidence
@@ -142,6 +155,8 @@ extension ProbeKind {
     /// `command`: runs a program and checks its exit status and output.
     public static let command = ProbeKind(
         name: "command",
-        optional: ComposeProject.argumentNames.union(["argv", "shell", "expect_exit", "stdout_matches", "stderr_matches", "in"])
+        optional: ComposeProject.argumentNames.union([
+            "argv", "shell", "expect_exit", "stdout_matches", "stderr_matches", "in",
+        ])
     ) { arguments throws(ProbeArgumentError) in try CommandProbe(arguments) }
 }

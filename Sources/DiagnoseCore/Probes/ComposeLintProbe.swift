@@ -32,8 +32,11 @@ public struct ComposeLintProbe: Probe {
     public init(_ arguments: ProbeArguments) throws(ProbeArgumentError) {
         file = try arguments.string("file") ?? "docker-compose.yml"
         envFile = try arguments.string("env_file") ?? ".env"
-        guard let name = try arguments.choice("check", Check.allCases.map(\.rawValue)), let check = Check(rawValue: name) else {
-            throw ProbeArgumentError("check", "is required: one of \(Check.allCases.map(\.rawValue).joined(separator: ", "))")
+        guard let name = try arguments.choice("check", Check.allCases.map(\.rawValue)),
+            let check = Check(rawValue: name)
+        else {
+            throw ProbeArgumentError(
+                "check", "is required: one of \(Check.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         self.check = check
         service = try arguments.string("service")
@@ -57,7 +60,8 @@ public struct ComposeLintProbe: Probe {
     public func run(_ context: ProbeContext) async -> Observation {
         let path = context.resolve(file)
         if check == .envFile { return checkEnvFile(context) }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             return .error("unreadable", "cannot read the compose file \(path)")
         }
         let services: [String: Node]
@@ -67,7 +71,9 @@ public struct ComposeLintProbe: Probe {
             else {
                 return .error("invalid", "\(file) has no 'services' mapping")
             }
-            services = Dictionary(servicesNode.compactMap { key, value in key.string.map { ($0, value) } }, uniquingKeysWith: { first, _ in first })
+            services = Dictionary(
+                servicesNode.compactMap { key, value in key.string.map { ($0, value) } },
+                uniquingKeysWith: { first, _ in first })
         } catch {
             return .error("invalid", "\(file) is not valid YAML: \(String(describing: error).firstLine)")
         }
@@ -94,34 +100,52 @@ public struct ComposeLintProbe: Probe {
         }
         guard missing.isEmpty else {
             let names = missing.map { String($0.prefix { $0 != ":" }) }
-            return .fail("missing-limits", "\(names.joined(separator: ", ")) \(names.count == 1 ? "has" : "have") no resource limits and reservations", evidence: missing)
+            return .fail(
+                "missing-limits",
+                "\(names.joined(separator: ", ")) \(names.count == 1 ? "has" : "have") no resource limits and reservations",
+                evidence: missing)
         }
         return .pass("all \(services.count) services set limits and reservations for cpus and memory")
     }
 
     func healthcheck(_ services: [String: Node]) -> Observation {
         guard let service, let node = services[service] else { return unknownService(self.service ?? "", services) }
-        guard let check = node.mapping?["healthcheck"]?.mapping, let test = check["test"], check["disable"]?.bool != true else {
-            return .fail("missing-healthcheck", "\(service) has no healthcheck, so nothing can wait for it to be healthy")
+        guard let check = node.mapping?["healthcheck"]?.mapping, let test = check["test"],
+            check["disable"]?.bool != true
+        else {
+            return .fail(
+                "missing-healthcheck", "\(service) has no healthcheck, so nothing can wait for it to be healthy")
         }
         let command = test.sequence.map { $0.compactMap(\.string).joined(separator: " ") } ?? test.string ?? ""
-        let timing = ["interval", "timeout", "retries", "start_period"].compactMap { key in check[key]?.string.map { "\(key) \($0)" } }
-        return .pass("\(service) has a healthcheck", evidence: ["test: \(command)"] + (timing.isEmpty ? [] : [timing.joined(separator: ", ")]))
+        let timing = ["interval", "timeout", "retries", "start_period"].compactMap { key in
+            check[key]?.string.map { "\(key) \($0)" }
+        }
+        return .pass(
+            "\(service) has a healthcheck",
+            evidence: ["test: \(command)"] + (timing.isEmpty ? [] : [timing.joined(separator: ", ")]))
     }
 
     func dependsHealthy(_ services: [String: Node]) -> Observation {
-        guard let service, let target, let node = services[service] else { return unknownService(self.service ?? "", services) }
+        guard let service, let target, let node = services[service] else {
+            return unknownService(self.service ?? "", services)
+        }
         let dependsOn = node.mapping?["depends_on"]
         if let list = dependsOn?.sequence, list.contains(where: { $0.string == target }) {
-            return .fail("not-healthy-dependency", "\(service) depends on \(target) only being started, not healthy", evidence: ["depends_on: [\(list.compactMap(\.string).joined(separator: ", "))]"])
+            return .fail(
+                "not-healthy-dependency", "\(service) depends on \(target) only being started, not healthy",
+                evidence: ["depends_on: [\(list.compactMap(\.string).joined(separator: ", "))]"])
         }
         guard let condition = dependsOn?.mapping?[target]?.mapping?["condition"]?.string else {
             return .fail("not-healthy-dependency", "\(service) does not depend on \(target)")
         }
         guard condition == "service_healthy" else {
-            return .fail("not-healthy-dependency", "\(service) waits for \(target) with condition \(condition), not service_healthy")
+            return .fail(
+                "not-healthy-dependency",
+                "\(service) waits for \(target) with condition \(condition), not service_healthy")
         }
-        return .pass("\(service) waits for \(target) to be healthy", evidence: ["depends_on.\(target).condition: service_healthy"])
+        return .pass(
+            "\(service) waits for \(target) to be healthy",
+            evidence: ["depends_on.\(target).condition: service_healthy"])
     }
 
     func hardcodedSecrets(_ services: [String: Node]) -> Observation {
@@ -133,7 +157,9 @@ public struct ComposeLintProbe: Probe {
             }
         }
         guard found.isEmpty else {
-            return .fail("hardcoded-secret", "\(found.count) secret\(found.count == 1 ? "" : "s") hard-coded in \(file)", evidence: found)
+            return .fail(
+                "hardcoded-secret", "\(found.count) secret\(found.count == 1 ? "" : "s") hard-coded in \(file)",
+                evidence: found)
         }
         return .pass("no secret-looking variable has a literal value in \(file)")
     }
@@ -146,29 +172,46 @@ public struct ComposeLintProbe: Probe {
         guard let raw = environment.first(where: { $0.0 == variable })?.1 ?? nil, !raw.isEmpty else {
             return .fail("unset", "\(service) has no \(variable) in \(file)")
         }
-        let envValues = (try? EnvFile(parsing: (try? String(contentsOfFile: context.resolve(envFile), encoding: .utf8)) ?? "").values) ?? [:]
+        let envValues =
+            (try? EnvFile(parsing: (try? String(contentsOfFile: context.resolve(envFile), encoding: .utf8)) ?? "")
+                .values) ?? [:]
         let value = (try? VariableExpansion.expand(raw) { context.environment[$0] ?? envValues[$0] }) ?? raw
         let evidence = ["\(service): \(variable)=\(value)"]
         guard let url = URLComponents(string: value), let host = url.host, !host.isEmpty else {
-            return .fail("unknown-host", "\(variable) of \(service) is '\(value)', which is not a URL", evidence: evidence)
+            return .fail(
+                "unknown-host", "\(variable) of \(service) is '\(value)', which is not a URL", evidence: evidence)
         }
         let expected = "http://\(target):\(port)"
         if ["localhost", "127.0.0.1", "::1", "0.0.0.0"].contains(host) {
-            return .fail("localhost", "\(variable) of \(service) points at \(host), which inside the \(service) container is \(service) itself, not \(target); use \(expected)", evidence: evidence)
+            return .fail(
+                "localhost",
+                "\(variable) of \(service) points at \(host), which inside the \(service) container is \(service) itself, not \(target); use \(expected)",
+                evidence: evidence)
         }
         guard services[host] != nil || Self.aliases(services).contains(host) else {
-            return .fail("unknown-host", "\(variable) of \(service) points at '\(host)', which is no service of \(file); use \(expected)", evidence: evidence + ["services: \(services.keys.sorted().joined(separator: ", "))"])
+            return .fail(
+                "unknown-host",
+                "\(variable) of \(service) points at '\(host)', which is no service of \(file); use \(expected)",
+                evidence: evidence + ["services: \(services.keys.sorted().joined(separator: ", "))"])
         }
         let actualPort = url.port ?? (url.scheme == "https" ? 443 : 80)
         if actualPort != port {
             let published = Self.publishedPorts(of: services[host])
             if let mapping = published.first(where: { $0.host == actualPort }) {
-                return .fail("host-port", "\(variable) of \(service) uses \(host):\(actualPort), the port published on the host; between containers \(host) listens on \(mapping.container): use \(expected)", evidence: evidence + ["\(host) publishes \(mapping.host) -> \(mapping.container)"])
+                return .fail(
+                    "host-port",
+                    "\(variable) of \(service) uses \(host):\(actualPort), the port published on the host; between containers \(host) listens on \(mapping.container): use \(expected)",
+                    evidence: evidence + ["\(host) publishes \(mapping.host) -> \(mapping.container)"])
             }
-            return .fail("wrong-port", "\(variable) of \(service) uses port \(actualPort), but \(host) listens on \(port); use \(expected)", evidence: evidence)
+            return .fail(
+                "wrong-port",
+                "\(variable) of \(service) uses port \(actualPort), but \(host) listens on \(port); use \(expected)",
+                evidence: evidence)
         }
         if host != target {
-            return .fail("unknown-host", "\(variable) of \(service) points at \(host), not \(target); use \(expected)", evidence: evidence)
+            return .fail(
+                "unknown-host", "\(variable) of \(service) points at \(host), not \(target); use \(expected)",
+                evidence: evidence)
         }
         return .pass("\(variable) of \(service) is \(value)", evidence: evidence)
     }
@@ -176,7 +219,9 @@ public struct ComposeLintProbe: Probe {
     func checkEnvFile(_ context: ProbeContext) -> Observation {
         let path = context.resolve(envFile)
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            return .fail("unset-variable", "there is no env file at \(envFile); the stack needs \(variables.joined(separator: ", "))")
+            return .fail(
+                "unset-variable",
+                "there is no env file at \(envFile); the stack needs \(variables.joined(separator: ", "))")
         }
         let values: [String: String]
         do {
@@ -187,13 +232,15 @@ public struct ComposeLintProbe: Probe {
         let missing = variables.filter { (values[$0] ?? "").trimmingWhitespace().isEmpty }
         let evidence = variables.map { name in "\(name): \((values[name] ?? "").isEmpty ? "not set" : "set")" }
         guard missing.isEmpty else {
-            return .fail("unset-variable", "\(envFile) does not set \(missing.joined(separator: ", "))", evidence: evidence)
+            return .fail(
+                "unset-variable", "\(envFile) does not set \(missing.joined(separator: ", "))", evidence: evidence)
         }
         return .pass("\(envFile) sets \(variables.joined(separator: ", "))", evidence: evidence)
     }
 
     func unknownService(_ name: String, _ services: [String: Node]) -> Observation {
-        .error("invalid", "\(file) has no service '\(name)'; services: \(services.keys.sorted().joined(separator: ", "))")
+        .error(
+            "invalid", "\(file) has no service '\(name)'; services: \(services.keys.sorted().joined(separator: ", "))")
     }
 
     /// A service's environment entries, from the list form (`- NAME=value`) or the map form.
@@ -213,10 +260,14 @@ public struct ComposeLintProbe: Probe {
         (service?.mapping?["ports"]?.sequence ?? []).compactMap { node in
             if let text = node.string {
                 let parts = text.split(separator: "/").first.map { $0.split(separator: ":") } ?? []
-                guard parts.count >= 2, let host = Int(parts[parts.count - 2]), let container = Int(parts[parts.count - 1]) else { return nil }
+                guard parts.count >= 2, let host = Int(parts[parts.count - 2]),
+                    let container = Int(parts[parts.count - 1])
+                else { return nil }
                 return (host, container)
             }
-            guard let published = node.mapping?["published"]?.int, let target = node.mapping?["target"]?.int else { return nil }
+            guard let published = node.mapping?["published"]?.int, let target = node.mapping?["target"]?.int else {
+                return nil
+            }
             return (published, target)
         }
     }

@@ -57,7 +57,9 @@ public struct ComposeServiceProbe: Probe {
     /// Parses Docker's RFC 3339 timestamps, with or without fractional seconds (Docker gives nanoseconds).
     static func parseDockerDate(_ text: String) -> Date? {
         var trimmed = text
-        if let dot = text.firstIndex(of: "."), let zone = text[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }) {
+        if let dot = text.firstIndex(of: "."),
+            let zone = text[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" })
+        {
             trimmed = String(text[..<dot]) + String(text[zone...])
         }
         let formatter = ISO8601DateFormatter()

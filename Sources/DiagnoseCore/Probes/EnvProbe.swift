@@ -44,7 +44,8 @@ public struct EnvProbe: Probe {
         case .equals(let expected):
             return value == expected
                 ? .pass("\(name) is \(shown)", evidence: evidence)
-                : .fail("not-equal", "\(name) is \(shown), expected '\(Redactor().redact(expected))'", evidence: evidence)
+                : .fail(
+                    "not-equal", "\(name) is \(shown), expected '\(Redactor().redact(expected))'", evidence: evidence)
         case .matches(let pattern):
             return pattern.matches(value)
                 ? .pass("\(name) matches /\(pattern.source)/", evidence: evidence)
@@ -52,7 +53,9 @@ public struct EnvProbe: Probe {
         case .oneOf(let choices):
             return choices.contains(value)
                 ? .pass("\(name) is \(shown)", evidence: evidence)
-                : .fail("not-one-of", "\(name) is \(shown), expected one of \(choices.joined(separator: ", "))", evidence: evidence)
+                : .fail(
+                    "not-one-of", "\(name) is \(shown), expected one of \(choices.joined(separator: ", "))",
+                    evidence: evidence)
         case .set(let expected):
             let isSet = !value.trimmingWhitespace().isEmpty
             if isSet == expected { return .pass(isSet ? "\(name) is set" : "\(name) is not set", evidence: evidence) }

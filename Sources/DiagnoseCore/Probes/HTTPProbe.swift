@@ -226,7 +226,9 @@ public struct HTTPProbe: Probe {
     }
 
     /// Tries until a try passes, the counted tries run out, or the step's timeout leaves no time for another.
-    func poll(_ context: ProbeContext, vantage: ContainerVantage?, cancellation: [CancellationFlag]) async -> Observation {
+    func poll(_ context: ProbeContext, vantage: ContainerVantage?, cancellation: [CancellationFlag]) async
+        -> Observation
+    {
         let clock = ContinuousClock()
         let began = clock.now
         let deadline = began.advanced(by: context.timeout)

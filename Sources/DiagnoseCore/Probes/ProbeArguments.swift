@@ -44,7 +44,8 @@ public struct ProbeArguments: Sendable, Hashable {
     public func int(_ name: String, in range: ClosedRange<Int> = 0...Int.max) throws(ProbeArgumentError) -> Int? {
         guard let text = try string(name) else { return nil }
         guard let value = Int(text.trimmingWhitespace()), range.contains(value) else {
-            throw ProbeArgumentError(name, "expected a whole number in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+            throw ProbeArgumentError(
+                name, "expected a whole number in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
         }
         return value
     }

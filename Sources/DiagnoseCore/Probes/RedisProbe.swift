@@ -23,7 +23,9 @@ public struct RedisProbe: Probe {
         service = try arguments.string("in")
         urlEnvironmentVariable = try arguments.string("url_env")
         selector = try ComposeProject.Selector(arguments)
-        if service == nil, let extra = (ComposeProject.argumentNames.union(["url_env"])).sorted().first(where: arguments.has) {
+        if service == nil,
+            let extra = (ComposeProject.argumentNames.union(["url_env"])).sorted().first(where: arguments.has)
+        {
             throw ProbeArgumentError(extra, "only applies with 'in: SERVICE'")
         }
         switch (try arguments.string("url"), urlEnvironmentVariable) {
@@ -43,7 +45,8 @@ public struct RedisProbe: Probe {
             throw ProbeArgumentError("max_queue", "needs 'queue': the name of the list whose length is checked")
         }
         exchange = RedisExchange(
-            user: url?.user, password: url?.password, db: url?.db ?? 0, command: command, queue: queue, maxQueue: maxQueue)
+            user: url?.user, password: url?.password, db: url?.db ?? 0, command: command, queue: queue,
+            maxQueue: maxQueue)
     }
 
     public func run(_ context: ProbeContext) async -> Observation {
@@ -59,7 +62,8 @@ public struct RedisProbe: Probe {
         var origin: [String] = vantage.map { [$0.description] } ?? []
         if let variable = urlEnvironmentVariable, let vantage {
             guard let value = vantage.container.environmentValue(variable), !value.isEmpty else {
-                return .fail("unset", "\(variable) is not set in the environment of \(vantage.container.name)", evidence: origin)
+                return .fail(
+                    "unset", "\(variable) is not set in the environment of \(vantage.container.name)", evidence: origin)
             }
             do {
                 let parsed = try RedisURL(parsing: value)
@@ -69,7 +73,9 @@ public struct RedisProbe: Probe {
                     queue: exchange.queue, maxQueue: exchange.maxQueue)
                 origin.append("url from \(variable) of \(vantage.container.name)")
             } catch {
-                return .error("bad-argument", "\(variable) of \(vantage.container.name) is not a Redis URL: \(error.message)", evidence: origin)
+                return .error(
+                    "bad-argument", "\(variable) of \(vantage.container.name) is not a Redis URL: \(error.message)",
+                    evidence: origin)
             }
         }
         guard let url else { return .error("bad-argument", "no Redis URL") }
@@ -454,6 +460,7 @@ public struct RedisExchange: Sendable, Hashable {
 extension ProbeKind {
     /// `redis`: connects, authenticates and runs a command (PING by default), optionally checking a queue's length.
     public static let redis = ProbeKind(
-        name: "redis", optional: ComposeProject.argumentNames.union(["url", "command", "queue", "max_queue", "in", "url_env"])
+        name: "redis",
+        optional: ComposeProject.argumentNames.union(["url", "command", "queue", "max_queue", "in", "url_env"])
     ) { arguments throws(ProbeArgumentError) in try RedisProbe(arguments) }
 }

@@ -102,7 +102,9 @@ public struct TCPProbe: Probe {
 
 extension ProbeKind {
     /// `tcp`: checks that a port accepts connections.
-    public static let tcp = ProbeKind(name: "tcp", required: ["host", "port"], optional: ComposeProject.argumentNames.union(["in"])) { arguments throws(ProbeArgumentError) in
+    public static let tcp = ProbeKind(
+        name: "tcp", required: ["host", "port"], optional: ComposeProject.argumentNames.union(["in"])
+    ) { arguments throws(ProbeArgumentError) in
         try TCPProbe(arguments)
     }
 }

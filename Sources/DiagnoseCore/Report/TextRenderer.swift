@@ -43,7 +43,8 @@ public struct TextRenderer: Sendable {
             let n = report.runbooks.filter { $0.status == status }.count
             return n == 0 ? nil : "\(n) \(status.rawValue)"
         }
-        var footer = "\(report.runbooks.count) runbook\(report.runbooks.count == 1 ? "" : "s") in \(Self.milliseconds(report.durationMs)): \(counts.joined(separator: ", "))"
+        var footer =
+            "\(report.runbooks.count) runbook\(report.runbooks.count == 1 ? "" : "s") in \(Self.milliseconds(report.durationMs)): \(counts.joined(separator: ", "))"
         if let stopped = report.stopped { footer += " (stopped: \(stopped))" }
         out += paint(footer, "1") + " → \(label(report.status)) (exit \(report.exitStatus.rawValue))\n"
         return out
@@ -51,13 +52,17 @@ public struct TextRenderer: Sendable {
 
     /// One runbook as text.
     public func render(_ runbook: RunbookResult) -> String {
-        var out = "\(paint(runbook.id, "1")) · \(runbook.title) · \(label(runbook.status)) · \(Self.milliseconds(runbook.durationMs))\n"
+        var out =
+            "\(paint(runbook.id, "1")) · \(runbook.title) · \(label(runbook.status)) · \(Self.milliseconds(runbook.durationMs))\n"
         let width = min(56, (runbook.path.map(\.title.count).max() ?? 0))
         for record in runbook.path {
-            let title = record.title.count >= width ? record.title : record.title.padding(toLength: width, withPad: " ", startingAt: 0)
+            let title =
+                record.title.count >= width
+                ? record.title : record.title.padding(toLength: width, withPad: " ", startingAt: 0)
             let cause = record.cause.map { " [\($0)]" } ?? ""
             let shared = record.shared ? " (shared)" : ""
-            out += "  \(mark(record.outcome)) \(title)  \(record.summary.truncated(to: 160))\(cause)  \(paint(Self.milliseconds(record.durationMs) + shared, "2"))\n"
+            out +=
+                "  \(mark(record.outcome)) \(title)  \(record.summary.truncated(to: 160))\(cause)  \(paint(Self.milliseconds(record.durationMs) + shared, "2"))\n"
             if verbose || record.outcome != .pass {
                 for line in evidence(record) { out += "      \(paint("│", "2")) \(line)\n" }
             }
@@ -75,7 +80,9 @@ public struct TextRenderer: Sendable {
     }
 
     func evidence(_ record: StepRecord) -> [String] {
-        let lines = record.evidence.flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+        let lines = record.evidence.flatMap {
+            $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        }
         guard lines.count > evidenceLines else { return lines.map { $0.truncated(to: 200) } }
         // Keep the end: a traceback's last line names the error.
         let kept = lines.suffix(evidenceLines - 1)

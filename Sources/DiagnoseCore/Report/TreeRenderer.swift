@@ -24,7 +24,9 @@ public struct TreeRenderer: Sendable {
             }
             out += "\(indent)\(via)\(step.id): \(step.title) [\(step.probe), \(step.timeout.shortDescription)]\n"
             for edge in step.edges {
-                draw(edge.target, indent: indent + "    ", via: "\(edge.outcome.rawValue)\(edge.cause.map { " (\($0))" } ?? ""): ")
+                draw(
+                    edge.target, indent: indent + "    ",
+                    via: "\(edge.outcome.rawValue)\(edge.cause.map { " (\($0))" } ?? ""): ")
             }
         }
         draw(runbook.start, indent: "  ", via: "")
@@ -34,7 +36,8 @@ public struct TreeRenderer: Sendable {
     /// The tree as a Mermaid flowchart; steps and edges on `taken` (step ids, then the diagnosis id) are highlighted.
     public func mermaid(_ runbook: Runbook, taken: [String] = []) -> String {
         func node(_ id: String) -> String {
-            (runbook.diagnosis(id) != nil ? "d_" : "s_") + id.map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+            (runbook.diagnosis(id) != nil ? "d_" : "s_")
+                + id.map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
         }
         func label(_ text: String) -> String {
             text.map { character -> String in
@@ -58,7 +61,9 @@ public struct TreeRenderer: Sendable {
         let takenPairs = Set(zip(taken, taken.dropFirst()).map { "\($0.0)>\($0.1)" })
         for step in runbook.steps {
             for edge in step.edges {
-                lines.append("    \(node(step.id)) -->|\(edge.outcome.rawValue)\(edge.cause.map { ": \($0)" } ?? "")| \(node(edge.target))")
+                lines.append(
+                    "    \(node(step.id)) -->|\(edge.outcome.rawValue)\(edge.cause.map { ": \($0)" } ?? "")| \(node(edge.target))"
+                )
                 if takenPairs.contains("\(step.id)>\(edge.target)") { takenEdges.append(edgeIndex) }
                 edgeIndex += 1
             }

@@ -29,7 +29,9 @@ public struct EnvFile: Sendable, Hashable {
             var line = Substring(lines[index].trimmingWhitespace())
             index += 1
             if line.isEmpty || line.hasPrefix("#") { continue }
-            if line.hasPrefix("export ") || line.hasPrefix("export\t") { line = Substring(line.dropFirst(7).trimmingWhitespace()) }
+            if line.hasPrefix("export ") || line.hasPrefix("export\t") {
+                line = Substring(line.dropFirst(7).trimmingWhitespace())
+            }
             guard let equals = line.firstIndex(of: "=") else {
                 throw ParseError(line: lineNumber, message: "expected NAME=value, found '\(line.prefix(40))'")
             }
@@ -72,7 +74,8 @@ public struct EnvFile: Sendable, Hashable {
                     if closed {
                         let trailing = current[current.index(after: cursor)...].trimmingWhitespace()
                         guard trailing.isEmpty || trailing.hasPrefix("#") else {
-                            throw ParseError(line: lineNumber, message: "unexpected text after the closing quote of \(name)")
+                            throw ParseError(
+                                line: lineNumber, message: "unexpected text after the closing quote of \(name)")
                         }
                         break
                     }

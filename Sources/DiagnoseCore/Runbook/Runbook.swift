@@ -98,7 +98,9 @@ extension Step {
     /// Every edge out of the step: the outcome, the cause it is routed on (nil for the default), the target.
     public var edges: [(outcome: Outcome, cause: String?, target: String)] {
         Outcome.allCases.flatMap { outcome -> [(outcome: Outcome, cause: String?, target: String)] in
-            let routed = (causeRoutes[outcome] ?? [:]).sorted { $0.key < $1.key }.map { (outcome: outcome, cause: Optional($0.key), target: $0.value) }
+            let routed = (causeRoutes[outcome] ?? [:]).sorted { $0.key < $1.key }.map {
+                (outcome: outcome, cause: Optional($0.key), target: $0.value)
+            }
             return routed + (next[outcome].map { [(outcome: outcome, cause: nil, target: $0)] } ?? [])
         }
     }
@@ -188,7 +190,8 @@ public indirect enum ArgumentValue: Sendable, Hashable {
         case .scalar(let text): String(reflecting: text)
         case .list(let items): "[" + items.map(\.canonical).joined(separator: ",") + "]"
         case .map(let entries):
-            "{" + entries.keys.sorted().map { "\(String(reflecting: $0)):\(entries[$0]!.canonical)" }
+            "{"
+                + entries.keys.sorted().map { "\(String(reflecting: $0)):\(entries[$0]!.canonical)" }
                 .joined(separator: ",") + "}"
         }
     }

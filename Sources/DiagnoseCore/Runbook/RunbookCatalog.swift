@@ -46,9 +46,11 @@ public struct RunbookCatalog: Sendable {
             findings += fileFindings
             guard let runbook else { continue }
             if let first = firstByID[runbook.id] {
-                findings.append(Finding(
-                    runbook.source.location("id"),
-                    "runbook id '\(runbook.id)' is already used by \(first.source.file); runbook ids must be unique"))
+                findings.append(
+                    Finding(
+                        runbook.source.location("id"),
+                        "runbook id '\(runbook.id)' is already used by \(first.source.file); runbook ids must be unique"
+                    ))
                 continue
             }
             firstByID[runbook.id] = runbook

@@ -45,7 +45,9 @@ public struct RunbookLoader: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw .unreadable(path: path, reason: "no such file")
         }
-        guard !isDirectory.boolValue else { throw .unreadable(path: path, reason: "is a folder, expected a runbook file") }
+        guard !isDirectory.boolValue else {
+            throw .unreadable(path: path, reason: "is a folder, expected a runbook file")
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw .unreadable(path: path, reason: "cannot be read (check its permissions)")
         }
@@ -56,7 +58,11 @@ public struct RunbookLoader: Sendable {
         }
         guard let text = String(data: data, encoding: .utf8) else {
             let (line, column) = Self.firstInvalidUTF8(data)
-            throw .invalid([Finding(SourceLocation(file: path, line: line, column: column), "the file is not UTF-8 text; save it as UTF-8")])
+            throw .invalid([
+                Finding(
+                    SourceLocation(file: path, line: line, column: column),
+                    "the file is not UTF-8 text; save it as UTF-8")
+            ])
         }
         return text
     }
@@ -90,7 +96,14 @@ public struct RunbookLoader: Sendable {
             // Every value is read as text, so the default resolver's regular expressions (bool, int, float,
             // timestamp...) that tag each scalar would only cost time.
             guard let node = try Yams.compose(yaml: text, .basic) else {
-                return (nil, [Finding(SourceLocation(file: file, line: 1, column: 1), "the file is empty; a runbook needs title, start, steps and diagnoses")])
+                return (
+                    nil,
+                    [
+                        Finding(
+                            SourceLocation(file: file, line: 1, column: 1),
+                            "the file is empty; a runbook needs title, start, steps and diagnoses")
+                    ]
+                )
             }
             root = node
         } catch let error as YamlError {
@@ -107,7 +120,11 @@ public struct RunbookLoader: Sendable {
     static func sorted(_ findings: [Finding]) -> [Finding] {
         var seen = Set<Finding>()
         return findings.filter { seen.insert($0).inserted }
-            .sorted { ($0.location.file, $0.location.line, $0.location.column) < ($1.location.file, $1.location.line, $1.location.column) }
+            .sorted {
+                ($0.location.file, $0.location.line, $0.location.column) < (
+                    $1.location.file, $1.location.line, $1.location.column
+                )
+            }
     }
 
     static func finding(for error: YamlError, file: String) -> Finding {
@@ -170,7 +187,9 @@ struct NodeDecoder {
     }
 
     /// The mapping's entries with scalar keys, reporting non-scalar keys and keys outside `allowed`.
-    mutating func entries(_ node: Node, of what: String, allowed: [String]?) -> [(key: String, keyNode: Node, value: Node)]? {
+    mutating func entries(_ node: Node, of what: String, allowed: [String]?) -> [(
+        key: String, keyNode: Node, value: Node
+    )]? {
         guard case .mapping(let mapping) = node else {
             report(node, "\(what) must be a mapping of keys to values, found \(describe(node))")
             return nil
@@ -182,7 +201,10 @@ struct NodeDecoder {
                 continue
             }
             if let allowed, !allowed.contains(scalar.string) {
-                report(keyNode, "unknown key '\(scalar.string)' in \(what)\(didYouMean(scalar.string, among: allowed)); allowed: \(allowed.joined(separator: ", "))")
+                report(
+                    keyNode,
+                    "unknown key '\(scalar.string)' in \(what)\(didYouMean(scalar.string, among: allowed)); allowed: \(allowed.joined(separator: ", "))"
+                )
                 continue
             }
             result.append((scalar.string, keyNode, value))
@@ -226,11 +248,17 @@ struct NodeDecoder {
             if let given = text(node, "'id'") { id = given }
         }
         if !Self.isValidID(id) {
-            findings.append(Finding(source.location("id"), "runbook id '\(id)' must be a plain name: letters, digits, '-', '_' or '.', not starting with '-'"))
+            findings.append(
+                Finding(
+                    source.location("id"),
+                    "runbook id '\(id)' must be a plain name: letters, digits, '-', '_' or '.', not starting with '-'"))
         }
         var title = id
-        if let node = values["title"] { title = text(node, "'title'") ?? id } else {
-            findings.append(Finding(location(root), "missing 'title': say in a few words what the runbook investigates"))
+        if let node = values["title"] {
+            title = text(node, "'title'") ?? id
+        } else {
+            findings.append(
+                Finding(location(root), "missing 'title': say in a few words what the runbook investigates"))
         }
         let description = values["description"].flatMap { text($0, "'description'", allowEmpty: true) } ?? ""
 
@@ -277,7 +305,8 @@ struct NodeDecoder {
                 }
             }
         } else {
-            findings.append(Finding(location(root), "missing 'diagnoses': a runbook must end in at least one diagnosis"))
+            findings.append(
+                Finding(location(root), "missing 'diagnoses': a runbook must end in at least one diagnosis"))
         }
 
         return Runbook(
@@ -308,7 +337,10 @@ struct NodeDecoder {
         if let probeNode = values["probe"] {
             kind = text(probeNode, "the probe of step '\(id)'") ?? ""
         } else {
-            report(keyNode, "step '\(id)' has no 'probe'; name a probe kind (\(registry.kinds.keys.sorted().joined(separator: ", ")))")
+            report(
+                keyNode,
+                "step '\(id)' has no 'probe'; name a probe kind (\(registry.kinds.keys.sorted().joined(separator: ", ")))"
+            )
         }
 
         var arguments: [String: ArgumentValue] = [:]
@@ -327,7 +359,8 @@ struct NodeDecoder {
             if let parsed = Duration.parse(text), parsed > .zero {
                 timeout = parsed
             } else {
-                report(timeoutNode, "bad duration '\(text)' for the timeout of step '\(id)'; write e.g. 250ms, 2s or 1m")
+                report(
+                    timeoutNode, "bad duration '\(text)' for the timeout of step '\(id)'; write e.g. 250ms, 2s or 1m")
             }
         }
 
@@ -341,8 +374,13 @@ struct NodeDecoder {
                     // so the typo does not also surface as an unmapped outcome and an unreached diagnosis.
                     var name = item.key
                     if Outcome(rawValue: name) == nil {
-                        report(item.keyNode, "unknown key '\(name)' in 'on' of step '\(id)'\(didYouMean(name, among: outcomes)); allowed: \(outcomes.joined(separator: ", "))")
-                        guard let guess = closest(to: name, among: outcomes), !items.contains(where: { $0.key == guess }) else { continue }
+                        report(
+                            item.keyNode,
+                            "unknown key '\(name)' in 'on' of step '\(id)'\(didYouMean(name, among: outcomes)); allowed: \(outcomes.joined(separator: ", "))"
+                        )
+                        guard let guess = closest(to: name, among: outcomes),
+                            !items.contains(where: { $0.key == guess })
+                        else { continue }
                         name = guess
                     }
                     record("\(path).on.\(name)", item.value)
@@ -352,12 +390,16 @@ struct NodeDecoder {
                         var routes: [String: String] = [:]
                         for route in self.entries(item.value, of: "'on.\(name)' of step '\(id)'", allowed: nil) ?? [] {
                             record("\(path).on.\(name).\(route.key)", route.value)
-                            let target = text(route.value, "where step '\(id)' goes on \(name) with cause \(route.key)") ?? ""
+                            let target =
+                                text(route.value, "where step '\(id)' goes on \(name) with cause \(route.key)") ?? ""
                             if route.key == "other" { next[outcome] = target } else { routes[route.key] = target }
                         }
                         causeRoutes[outcome] = routes
                         if next[outcome] == nil && outcome == .fail {
-                            report(item.value, "'on.fail' of step '\(id)' routes by cause but has no 'other:' for the remaining causes")
+                            report(
+                                item.value,
+                                "'on.fail' of step '\(id)' routes by cause but has no 'other:' for the remaining causes"
+                            )
                             next[outcome] = ""
                         }
                         continue
@@ -367,9 +409,14 @@ struct NodeDecoder {
                 }
             }
         } else {
-            report(keyNode, "step '\(id)' has no 'on'; map pass and fail to a step or diagnosis, e.g. on: { pass: next-step, fail: some-diagnosis }")
+            report(
+                keyNode,
+                "step '\(id)' has no 'on'; map pass and fail to a step or diagnosis, e.g. on: { pass: next-step, fail: some-diagnosis }"
+            )
         }
-        return Step(id: id, title: title, probe: kind, arguments: arguments, timeout: timeout, next: next, causeRoutes: causeRoutes)
+        return Step(
+            id: id, title: title, probe: kind, arguments: arguments, timeout: timeout, next: next,
+            causeRoutes: causeRoutes)
     }
 
     mutating func decodeArgument(_ node: Node) -> ArgumentValue? {
@@ -394,7 +441,9 @@ struct NodeDecoder {
         if !Self.isValidID(id) {
             report(keyNode, "diagnosis id '\(id)' must be a plain name: letters, digits, '-', '_' or '.'")
         }
-        guard let entries = entries(node, of: "diagnosis '\(id)'", allowed: RunbookLoader.diagnosisKeys) else { return nil }
+        guard let entries = entries(node, of: "diagnosis '\(id)'", allowed: RunbookLoader.diagnosisKeys) else {
+            return nil
+        }
         var values: [String: Node] = [:]
         for entry in entries {
             values[entry.key] = entry.value
@@ -407,7 +456,10 @@ struct NodeDecoder {
                     severity = parsed
                 } else {
                     let names = Severity.allCases.map(\.rawValue)
-                    report(node, "unknown severity '\(text)' for diagnosis '\(id)'\(didYouMean(text, among: names)); use ok, warning or critical")
+                    report(
+                        node,
+                        "unknown severity '\(text)' for diagnosis '\(id)'\(didYouMean(text, among: names)); use ok, warning or critical"
+                    )
                 }
             }
         } else {
@@ -419,7 +471,8 @@ struct NodeDecoder {
         } else {
             report(keyNode, "diagnosis '\(id)' has no 'title'; say in one line what is wrong")
         }
-        let explain = values["explain"].flatMap { text($0, "the explanation of diagnosis '\(id)'", allowEmpty: true) } ?? ""
+        let explain =
+            values["explain"].flatMap { text($0, "the explanation of diagnosis '\(id)'", allowEmpty: true) } ?? ""
         var fix: [String] = []
         if let node = values["fix"] {
             switch node {

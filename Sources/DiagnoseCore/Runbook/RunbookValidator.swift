@@ -23,7 +23,9 @@ public struct RunbookValidator: Sendable {
             do {
                 _ = try VariableExpansion.expand(input.template) { _ in "" }
             } catch {
-                if case .syntax(let message) = error { add("inputs.\(input.name)", "input '\(input.name)': \(message)") }
+                if case .syntax(let message) = error {
+                    add("inputs.\(input.name)", "input '\(input.name)': \(message)")
+                }
             }
         }
 
@@ -40,7 +42,10 @@ public struct RunbookValidator: Sendable {
             }
             for outcome in [Outcome.pass, .fail] where step.next[outcome] == nil {
                 graphIsComplete = false
-                add("steps.\(step.id).on", "step '\(step.id)' does not say where to go on \(outcome.rawValue); add '\(outcome.rawValue): STEP-OR-DIAGNOSIS' under 'on'")
+                add(
+                    "steps.\(step.id).on",
+                    "step '\(step.id)' does not say where to go on \(outcome.rawValue); add '\(outcome.rawValue): STEP-OR-DIAGNOSIS' under 'on'"
+                )
             }
             for edge in step.edges {
                 let label = edge.outcome.rawValue + (edge.cause.map { " with cause \($0)" } ?? "")
@@ -49,15 +54,18 @@ public struct RunbookValidator: Sendable {
                     graphIsComplete = false
                 } else if !stepIDs.contains(edge.target) && !diagnosisIDs.contains(edge.target) {
                     graphIsComplete = false
-                    add(path,
-                        "step '\(step.id)' goes to '\(edge.target)' on \(label), which is neither a step nor a diagnosis\(didYouMean(edge.target, among: stepIDs.union(diagnosisIDs)))")
+                    add(
+                        path,
+                        "step '\(step.id)' goes to '\(edge.target)' on \(label), which is neither a step nor a diagnosis\(didYouMean(edge.target, among: stepIDs.union(diagnosisIDs)))"
+                    )
                 }
             }
         }
 
         guard !runbook.start.isEmpty, !runbook.steps.isEmpty else { return findings }
         guard stepIDs.contains(runbook.start) else {
-            let hint = diagnosisIDs.contains(runbook.start)
+            let hint =
+                diagnosisIDs.contains(runbook.start)
                 ? "; 'start' must name a step, not a diagnosis" : didYouMean(runbook.start, among: stepIDs)
             add("start", "'start' names '\(runbook.start)', which is not a step\(hint)")
             return findings
@@ -72,8 +80,12 @@ public struct RunbookValidator: Sendable {
             guard text.contains("{{") else { return }
             do {
                 for name in try Template(text).names where !inputNames.contains(name) {
-                    let known = inputNames.isEmpty ? "the runbook has no inputs" : "inputs are: \(inputNames.joined(separator: ", "))"
-                    add(path, "unknown input '\(name)' in '{{ \(name) }}'\(didYouMean(name, among: inputNames)); \(known)")
+                    let known =
+                        inputNames.isEmpty
+                        ? "the runbook has no inputs" : "inputs are: \(inputNames.joined(separator: ", "))"
+                    add(
+                        path,
+                        "unknown input '\(name)' in '{{ \(name) }}'\(didYouMean(name, among: inputNames)); \(known)")
                 }
             } catch {
                 add(path, error.message)
@@ -87,27 +99,34 @@ public struct RunbookValidator: Sendable {
         for diagnosis in runbook.diagnoses {
             check(diagnosis.title, at: "diagnoses.\(diagnosis.id).title")
             check(diagnosis.explain, at: "diagnoses.\(diagnosis.id).explain")
-            for (index, command) in diagnosis.fix.enumerated() { check(command, at: "diagnoses.\(diagnosis.id).fix.\(index)") }
+            for (index, command) in diagnosis.fix.enumerated() {
+                check(command, at: "diagnoses.\(diagnosis.id).fix.\(index)")
+            }
         }
     }
 
     func checkProbe(_ step: Step, add: (String, String) -> Void) {
         guard !step.probe.isEmpty else { return }
         guard let kind = registry[step.probe] else {
-            add("steps.\(step.id).probe",
-                "unknown probe kind '\(step.probe)'\(didYouMean(step.probe, among: registry.kinds.keys)); known kinds: \(registry.kinds.keys.sorted().joined(separator: ", "))")
+            add(
+                "steps.\(step.id).probe",
+                "unknown probe kind '\(step.probe)'\(didYouMean(step.probe, among: registry.kinds.keys)); known kinds: \(registry.kinds.keys.sorted().joined(separator: ", "))"
+            )
             return
         }
         var usable = true
         for name in step.arguments.keys.sorted() where !kind.accepted.contains(name) {
             usable = false
             let accepted = kind.accepted.sorted().joined(separator: ", ")
-            add("steps.\(step.id).with.\(name)@key",
-                "unknown argument '\(name)' for probe '\(kind.name)'\(didYouMean(name, among: kind.accepted)); it accepts: \(accepted)")
+            add(
+                "steps.\(step.id).with.\(name)@key",
+                "unknown argument '\(name)' for probe '\(kind.name)'\(didYouMean(name, among: kind.accepted)); it accepts: \(accepted)"
+            )
         }
         for name in kind.required.subtracting(step.arguments.keys).sorted() {
             usable = false
-            add(step.arguments.isEmpty ? "steps.\(step.id).probe" : "steps.\(step.id).with",
+            add(
+                step.arguments.isEmpty ? "steps.\(step.id).probe" : "steps.\(step.id).with",
                 "probe '\(kind.name)' of step '\(step.id)' needs argument '\(name)' under 'with'")
         }
         // Arguments that hold no placeholder can be checked now; the rest are checked when the step runs.
@@ -121,7 +140,9 @@ public struct RunbookValidator: Sendable {
         }
     }
 
-    func checkGraph(_ runbook: Runbook, stepIDs: Set<String>, diagnosisIDs: Set<String>) -> (cycles: [Finding], all: [Finding]) {
+    func checkGraph(_ runbook: Runbook, stepIDs: Set<String>, diagnosisIDs: Set<String>) -> (
+        cycles: [Finding], all: [Finding]
+    ) {
         var findings: [Finding] = []
         let source = runbook.source
         let stepsByID = Dictionary(runbook.steps.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -152,9 +173,11 @@ public struct RunbookValidator: Sendable {
             } else if let index = onPath[target] {
                 let cycle = (stack[index...].map(\.id) + [target]).joined(separator: " -> ")
                 let label = outcome.replacingOccurrences(of: ".", with: " with cause ")
-                findings.append(Finding(
-                    source.location("steps.\(id).on.\(outcome)"),
-                    "step '\(id)' goes back to '\(target)' on \(label), making a cycle (\(cycle)); a runbook must always move forward to a diagnosis"))
+                findings.append(
+                    Finding(
+                        source.location("steps.\(id).on.\(outcome)"),
+                        "step '\(id)' goes back to '\(target)' on \(label), making a cycle (\(cycle)); a runbook must always move forward to a diagnosis"
+                    ))
             } else if stepIDs.contains(target) && reachedSteps.insert(target).inserted {
                 onPath[target] = stack.count
                 stack.append((target, edges(target), 0))
@@ -163,15 +186,20 @@ public struct RunbookValidator: Sendable {
         let cycles = findings
 
         for step in runbook.steps where !reachedSteps.contains(step.id) && !diagnosisIDs.contains(step.id) {
-            findings.append(Finding(source.location("steps.\(step.id)"),
-                "step '\(step.id)' is unreachable: no path from start '\(runbook.start)' leads to it"))
+            findings.append(
+                Finding(
+                    source.location("steps.\(step.id)"),
+                    "step '\(step.id)' is unreachable: no path from start '\(runbook.start)' leads to it"))
         }
         let reachableTargets = Set(runbook.steps.flatMap { $0.edges.map(\.target) })
         for diagnosis in runbook.diagnoses where !reachedDiagnoses.contains(diagnosis.id) {
-            let why = reachableTargets.contains(diagnosis.id)
+            let why =
+                reachableTargets.contains(diagnosis.id)
                 ? "only unreachable steps lead to it" : "no step leads to it"
-            findings.append(Finding(source.location("diagnoses.\(diagnosis.id)"),
-                "diagnosis '\(diagnosis.id)' is never reached: \(why)"))
+            findings.append(
+                Finding(
+                    source.location("diagnoses.\(diagnosis.id)"),
+                    "diagnosis '\(diagnosis.id)' is never reached: \(why)"))
         }
         return (cycles, findings)
     }

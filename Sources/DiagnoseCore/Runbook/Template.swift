@@ -26,7 +26,8 @@ public struct Template: Sendable, Hashable {
             }
             let name = afterOpen[..<close.lowerBound].trimmingWhitespace()
             guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
-                throw SyntaxError(message: "'{{\(afterOpen[..<close.lowerBound])}}' does not name an input; write {{ input_name }}")
+                throw SyntaxError(
+                    message: "'{{\(afterOpen[..<close.lowerBound])}}' does not name an input; write {{ input_name }}")
             }
             parts.append(.input(name))
             rest = afterOpen[close.upperBound...]
@@ -67,7 +68,8 @@ public struct InputSources: Sendable {
     public var envFile: [String: String]
 
     /// Creates input sources.
-    public init(overrides: [String: String] = [:], environment: [String: String] = [:], envFile: [String: String] = [:]) {
+    public init(overrides: [String: String] = [:], environment: [String: String] = [:], envFile: [String: String] = [:])
+    {
         self.overrides = overrides
         self.environment = environment
         self.envFile = envFile
@@ -104,7 +106,9 @@ extension Runbook {
                 case .unset(let variable):
                     throw InputError(
                         location: location,
-                        message: "input '\(input.name)' needs ${\(variable)}, which is not set; export \(variable), put it in the env file, or pass --set \(input.name)=VALUE")
+                        message:
+                            "input '\(input.name)' needs ${\(variable)}, which is not set; export \(variable), put it in the env file, or pass --set \(input.name)=VALUE"
+                    )
                 case .syntax(let message):
                     throw InputError(location: location, message: "input '\(input.name)': \(message)")
                 }

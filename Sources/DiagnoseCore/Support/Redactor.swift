@@ -10,9 +10,16 @@ public struct Redactor: Sendable {
         // scheme://user:password@host, and scheme://:password@host
         (try! Pattern(#"([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s'"]*):([^@\s/'"]+)@"#), "$1:\(mask)@"),
         // NAME=value, NAME: value, "NAME": "value" where NAME looks secret
-        (try! Pattern(#"(?i)\b([A-Za-z0-9_.-]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS))(["']?[ \t]*[=:][ \t]*["']?)(?!\*\*\*)([^\s"',;}\]]+)"#), "$1$2\(mask)"),
+        (
+            try! Pattern(
+                #"(?i)\b([A-Za-z0-9_.-]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS))(["']?[ \t]*[=:][ \t]*["']?)(?!\*\*\*)([^\s"',;}\]]+)"#
+            ), "$1$2\(mask)"
+        ),
         // requirepass VALUE, --requirepass VALUE, --password=VALUE
-        (try! Pattern(#"(?i)(\brequirepass|\bmasterauth|--password|--pass|--token)([ \t]+|=)(?!\*\*\*)(\S+)"#), "$1$2\(mask)"),
+        (
+            try! Pattern(#"(?i)(\brequirepass|\bmasterauth|--password|--pass|--token)([ \t]+|=)(?!\*\*\*)(\S+)"#),
+            "$1$2\(mask)"
+        ),
         // Authorization: Bearer VALUE
         (try! Pattern(#"(?i)(authorization:[ \t]*[A-Za-z]+[ \t]+)(\S+)"#), "$1\(mask)"),
     ]

@@ -23,7 +23,9 @@ import Testing
         let (observation, adapter) = try await observe("/nonexistent/diagnose-project")
         #expect(observation.outcome == .error)
         #expect(observation.cause == "docker-error")
-        #expect((observation.summary + observation.evidence.joined()).contains("/nonexistent/diagnose-project does not exist"))
+        #expect(
+            (observation.summary + observation.evidence.joined()).contains(
+                "/nonexistent/diagnose-project does not exist"))
         #expect(adapter.processesStarted == 0)
     }
 

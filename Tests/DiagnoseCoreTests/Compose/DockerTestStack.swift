@@ -107,7 +107,10 @@ actor DockerTestStack {
         atexit { DockerTestStack.tearDown() }
         try await compose(["down", "-v", "-t", "0"], in: directory)
         try await compose(
-            ["up", "-d", "healthy", "unhealthy", "starting", "plain", "exited", "restarting", "crashing", "oom", "web"],
+            [
+                "up", "-d", "healthy", "unhealthy", "starting", "plain", "exited", "restarting", "crashing", "oom",
+                "web",
+            ],
             in: directory)
         try await waitForStates(in: directory)
         return directory

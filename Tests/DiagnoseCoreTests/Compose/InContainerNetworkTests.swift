@@ -15,13 +15,15 @@ import Testing
         let tcp = try await observe(.tcp, ["in": .scalar("plain"), "host": .scalar("web"), "port": .scalar("8000")])
         #expect(tcp.outcome == .pass, "\(tcp)")
         #expect(tcp.evidence.first == "from inside service 'plain' (dgtest-stack_plain_1)")
-        let http = try await observe(.http, ["in": .scalar("plain"), "url": .scalar("http://web:8000/health"), "body_contains": .scalar("ok")])
+        let http = try await observe(
+            .http, ["in": .scalar("plain"), "url": .scalar("http://web:8000/health"), "body_contains": .scalar("ok")])
         #expect(http.outcome == .pass, "\(http)")
     }
 
     @Test func localhostInsideAContainerIsTheContainerItself() async throws {
         // The frontend's classic mistake: BACKEND_URL=http://localhost:8000 reaches the frontend, not the backend.
-        let fromPlain = try await observe(.http, ["in": .scalar("plain"), "url": .scalar("http://localhost:8000/health")])
+        let fromPlain = try await observe(
+            .http, ["in": .scalar("plain"), "url": .scalar("http://localhost:8000/health")])
         #expect(fromPlain.outcome == .fail)
         // Nothing listens on the container's own port 8000: refused over IPv4, or "Cannot assign requested
         // address" when curl tries ::1 first (containers have IPv6 loopback disabled), as the lab's frontend shows.
@@ -31,11 +33,13 @@ import Testing
     }
 
     @Test func aServiceWithoutARunningContainerDoesNotResolveInside() async throws {
-        let exited = try await observe(.tcp, ["in": .scalar("plain"), "host": .scalar("exited"), "port": .scalar("8000")])
+        let exited = try await observe(
+            .tcp, ["in": .scalar("plain"), "host": .scalar("exited"), "port": .scalar("8000")])
         #expect(exited.cause == "dns-failure")
         let never = try await observe(.http, ["in": .scalar("plain"), "url": .scalar("http://never:8000/")])
         #expect(never.cause == "dns-failure")
-        let elsewhere = try await observe(.tcp, ["in": .scalar("plain"), "host": .scalar("example.invalid"), "port": .scalar("80")])
+        let elsewhere = try await observe(
+            .tcp, ["in": .scalar("plain"), "host": .scalar("example.invalid"), "port": .scalar("80")])
         #expect(elsewhere.cause == "dns-failure")
     }
 
@@ -51,13 +55,16 @@ import Testing
     }
 
     @Test func aStoppedVantageIsAnError() async throws {
-        let observation = try await observe(.tcp, ["in": .scalar("exited"), "host": .scalar("web"), "port": .scalar("8000")])
+        let observation = try await observe(
+            .tcp, ["in": .scalar("exited"), "host": .scalar("web"), "port": .scalar("8000")])
         #expect(observation.outcome == .error)
         #expect(observation.cause == "container-not-running")
     }
 
     @Test func projectArgumentsNeedIn() {
-        #expect(throws: ProbeArgumentError.self) { try TCPProbe(ProbeArguments(["host": .scalar("x"), "port": .scalar("1"), "project": .scalar("p")])) }
+        #expect(throws: ProbeArgumentError.self) {
+            try TCPProbe(ProbeArguments(["host": .scalar("x"), "port": .scalar("1"), "project": .scalar("p")]))
+        }
         #expect(throws: ProbeArgumentError.self) { try RedisProbe(ProbeArguments(["url_env": .scalar("REDIS_URL")])) }
     }
 }

@@ -4,7 +4,10 @@ import Testing
 
 @Suite struct EngineTests {
     /// A runbook of fake steps: `first` then `second`, each with the given outcome.
-    static func tree(id: String, first: String = "pass", second: String = "pass", mapError: Bool = true, delay: String = "0ms", name: String = "shared") -> String {
+    static func tree(
+        id: String, first: String = "pass", second: String = "pass", mapError: Bool = true, delay: String = "0ms",
+        name: String = "shared"
+    ) -> String {
         """
         id: \(id)
         title: Tree \(id)
@@ -29,14 +32,17 @@ import Testing
         """
     }
 
-    func run(_ yamls: [String], registry: ProbeRegistry = .withFake(), deadline: Duration = .seconds(30)) async throws -> RunReport {
+    func run(_ yamls: [String], registry: ProbeRegistry = .withFake(), deadline: Duration = .seconds(30)) async throws
+        -> RunReport
+    {
         let prepared = try yamls.map { PreparedRunbook(try runbook($0, registry: registry), inputs: [:]) }
         return await engine(registry, deadline: deadline).run(prepared)
     }
 
     @Test func eachOutcomeFollowsItsBranch() async throws {
         let report = try await run([
-            Self.tree(id: "a"), Self.tree(id: "b", first: "fail"), Self.tree(id: "c", first: "error"), Self.tree(id: "d", second: "fail"),
+            Self.tree(id: "a"), Self.tree(id: "b", first: "fail"), Self.tree(id: "c", first: "error"),
+            Self.tree(id: "d", second: "fail"),
         ])
         #expect(report.runbooks.map(\.diagnosis.id) == ["healthy", "first-failed", "first-error", "second-failed"])
         #expect(report.runbooks.map(\.status) == [.ok, .critical, .warning, .warning])
@@ -75,7 +81,10 @@ import Testing
               wrong: { severity: warning, title: Wrong }
             """
         }
-        let report = try await run([routed("localhost"), routed("host-port"), routed("unknown-host")].enumerated().map { "id: r\($0.offset)\n" + $0.element })
+        let report = try await run(
+            [routed("localhost"), routed("host-port"), routed("unknown-host")].enumerated().map {
+                "id: r\($0.offset)\n" + $0.element
+            })
         #expect(report.runbooks.map(\.diagnosis.id) == ["points-at-itself", "host-port", "wrong"])
     }
 
@@ -102,7 +111,8 @@ import Testing
     }
 
     @Test func theDeadlineStopsEverythingAndReportsWhatWasFound() async throws {
-        let report = try await run([Self.tree(id: "slow", delay: "20s"), Self.tree(id: "quick")], deadline: .milliseconds(300))
+        let report = try await run(
+            [Self.tree(id: "slow", delay: "20s"), Self.tree(id: "quick")], deadline: .milliseconds(300))
         #expect(report.stopped == "deadline")
         #expect(report.durationMs < 5000)
         let slow = try #require(report.runbooks.first { $0.id == "slow" })
@@ -126,7 +136,8 @@ import Testing
     }
 
     @Test func aProbeThatOverrunsItsTimeoutIsAbandoned() async throws {
-        let yaml = Self.tree(id: "a", delay: "30s").replacingOccurrences(of: "    title: First\n", with: "    title: First\n    timeout: 200ms\n")
+        let yaml = Self.tree(id: "a", delay: "30s").replacingOccurrences(
+            of: "    title: First\n", with: "    title: First\n    timeout: 200ms\n")
         let report = try await run([yaml])
         let step = try #require(report.runbooks.first?.path.first)
         #expect(step.outcome == .error)
@@ -135,7 +146,9 @@ import Testing
     }
 
     @Test func resultsComeInIDOrderWhateverFinishesFirst() async throws {
-        let report = try await run([Self.tree(id: "zeta"), Self.tree(id: "alpha", delay: "100ms", name: "slow"), Self.tree(id: "mid")])
+        let report = try await run([
+            Self.tree(id: "zeta"), Self.tree(id: "alpha", delay: "100ms", name: "slow"), Self.tree(id: "mid"),
+        ])
         #expect(report.runbooks.map(\.id) == ["alpha", "mid", "zeta"])
     }
 
@@ -163,7 +176,9 @@ import Testing
               unusable: { severity: warning, title: "Exit code {{ code }} is unusable" }
             """
         let parsed = try runbook(yaml)
-        let report = await engine(.standard).run([PreparedRunbook(parsed, inputs: try parsed.resolveInputs(InputSources()))])
+        let report = await engine(.standard).run([
+            PreparedRunbook(parsed, inputs: try parsed.resolveInputs(InputSources()))
+        ])
         let result = try #require(report.runbooks.first)
         #expect(result.path.first?.cause == "bad-argument")
         #expect(result.diagnosis.title == "Exit code not-a-number is unusable")

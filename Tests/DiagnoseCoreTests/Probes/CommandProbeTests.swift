@@ -5,7 +5,8 @@ import Testing
 @Suite struct CommandProbeTests {
     func observe(_ arguments: [String: ArgumentValue], timeout: Duration = .seconds(5)) async throws -> Observation {
         let probe = try CommandProbe(ProbeArguments(arguments))
-        let context = ProbeContext(timeout: timeout, environment: ProcessInfo.processInfo.environment, workingDirectory: "/tmp")
+        let context = ProbeContext(
+            timeout: timeout, environment: ProcessInfo.processInfo.environment, workingDirectory: "/tmp")
         return await probe.run(context)
     }
 
@@ -50,7 +51,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let pids = folder.appendingPathComponent("pids")
         // The program ignores SIGTERM and leaves grandchildren holding the output pipe.
-        let script = "trap '' TERM; (trap '' TERM; sleep 60) & echo $! >> \(pids.path); (sleep 60 >&2) & echo $! >> \(pids.path); echo $$ >> \(pids.path); sleep 60"
+        let script =
+            "trap '' TERM; (trap '' TERM; sleep 60) & echo $! >> \(pids.path); (sleep 60 >&2) & echo $! >> \(pids.path); echo $$ >> \(pids.path); sleep 60"
         let clock = ContinuousClock()
         let began = clock.now
         let observation = try await observe(["shell": .scalar(script)], timeout: .milliseconds(400))
@@ -69,13 +71,16 @@ import Testing
         let pidFile = folder.appendingPathComponent("pid")
         let observation = try await observe(["shell": .scalar("sleep 60 & echo $! > \(pidFile.path); echo done")])
         #expect(observation.outcome == .pass)
-        let pid = try #require(Int32(try String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let pid = try #require(
+            Int32(try String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         try await Task.sleep(for: .milliseconds(50))
         #expect(!isAlive(pid))
     }
 
     @Test func aChattyCommandIsCapturedUpToTheBoundAndDrained() async throws {
-        let observation = try await observe(["shell": .scalar("head -c 5000000 /dev/zero | tr '\\\\0' x; echo; echo end")])
+        let observation = try await observe([
+            "shell": .scalar("head -c 5000000 /dev/zero | tr '\\\\0' x; echo; echo end")
+        ])
         #expect(observation.outcome == .pass)
         let stdout = try #require(observation.evidence.first { $0.hasPrefix("stdout:") })
         #expect(stdout.contains("more bytes of stdout read and dropped"))
@@ -110,19 +115,30 @@ import Testing
     }
 
     @Test func eachRuleJudgesTheValue() async throws {
-        #expect(try await observe(["value": .scalar("http://backend:8000"), "equals": .scalar("http://backend:8000")]).outcome == .pass)
-        #expect(try await observe(["value": .scalar("http://localhost:8000"), "equals": .scalar("http://backend:8000")]).cause == "not-equal")
-        #expect(try await observe(["value": .scalar("docker"), "one_of": .list([.scalar("docker"), .scalar("local")])]).outcome == .pass)
-        #expect(try await observe(["value": .scalar("prod"), "one_of": .list([.scalar("docker")])]).cause == "not-one-of")
+        #expect(
+            try await observe(["value": .scalar("http://backend:8000"), "equals": .scalar("http://backend:8000")])
+                .outcome == .pass)
+        #expect(
+            try await observe(["value": .scalar("http://localhost:8000"), "equals": .scalar("http://backend:8000")])
+                .cause == "not-equal")
+        #expect(
+            try await observe(["value": .scalar("docker"), "one_of": .list([.scalar("docker"), .scalar("local")])])
+                .outcome == .pass)
+        #expect(
+            try await observe(["value": .scalar("prod"), "one_of": .list([.scalar("docker")])]).cause == "not-one-of")
         #expect(try await observe(["value": .scalar("abc"), "matches": .scalar("^a")]).outcome == .pass)
         #expect(try await observe(["value": .scalar("xbc"), "matches": .scalar("^a")]).cause == "mismatch")
         #expect(try await observe(["value": .scalar(" "), "set": .scalar("true")]).cause == "unset")
     }
 
     @Test func secretValuesAreNeverShown() async throws {
-        let observation = try await observe(["value": .scalar("sk-abcdef"), "name": .scalar("GEMINI_API_KEY"), "equals": .scalar("other")])
+        let observation = try await observe([
+            "value": .scalar("sk-abcdef"), "name": .scalar("GEMINI_API_KEY"), "equals": .scalar("other"),
+        ])
         #expect(!(observation.summary + observation.evidence.joined()).contains("sk-abcdef"))
-        let url = try await observe(["value": .scalar("redis://:pw12345@redis:6379"), "name": .scalar("REDIS_URL"), "set": .scalar("true")])
+        let url = try await observe([
+            "value": .scalar("redis://:pw12345@redis:6379"), "name": .scalar("REDIS_URL"), "set": .scalar("true"),
+        ])
         #expect(!(url.summary + url.evidence.joined()).contains("pw12345"))
     }
 }

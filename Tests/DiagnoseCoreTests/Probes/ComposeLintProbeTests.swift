@@ -28,7 +28,8 @@ import Testing
             deploy: { resources: { limits: { cpus: "0.5", memory: 256M }, reservations: { cpus: "0.1", memory: 128M } } }
         """
 
-    func observe(_ compose: String, env: String = "", _ arguments: [String: ArgumentValue]) async throws -> Observation {
+    func observe(_ compose: String, env: String = "", _ arguments: [String: ArgumentValue]) async throws -> Observation
+    {
         let folder = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         try compose.write(to: folder.appendingPathComponent("docker-compose.yml"), atomically: true, encoding: .utf8)
@@ -44,14 +45,23 @@ import Testing
 
     @Test func theHealthyFilePassesEveryCheck() async throws {
         #expect(try await observe(Self.healthy, ["check": .scalar("resource-limits")]).outcome == .pass)
-        #expect(try await observe(Self.healthy, ["check": .scalar("healthcheck"), "service": .scalar("backend")]).outcome == .pass)
-        #expect(try await observe(Self.healthy, ["check": .scalar("depends-healthy"), "service": .scalar("frontend"), "target": .scalar("backend")]).outcome == .pass)
+        #expect(
+            try await observe(Self.healthy, ["check": .scalar("healthcheck"), "service": .scalar("backend")]).outcome
+                == .pass)
+        #expect(
+            try await observe(
+                Self.healthy,
+                ["check": .scalar("depends-healthy"), "service": .scalar("frontend"), "target": .scalar("backend")]
+            ).outcome == .pass)
         #expect(try await observe(Self.healthy, ["check": .scalar("hardcoded-secrets")]).outcome == .pass)
         #expect(try await observe(Self.healthy, Self.url).outcome == .pass)
     }
 
     @Test func missingLimitsNameTheService() async throws {
-        let file = Self.healthy.replacingOccurrences(of: "    image: redis\n    deploy: { resources: { limits: { cpus: \"0.5\", memory: 256M }, reservations: { cpus: \"0.1\", memory: 128M } } }\n", with: "    image: redis\n")
+        let file = Self.healthy.replacingOccurrences(
+            of:
+                "    image: redis\n    deploy: { resources: { limits: { cpus: \"0.5\", memory: 256M }, reservations: { cpus: \"0.1\", memory: 128M } } }\n",
+            with: "    image: redis\n")
         let observation = try await observe(file, ["check": .scalar("resource-limits")])
         #expect(observation.cause == "missing-limits")
         #expect(observation.summary.hasPrefix("redis has no resource limits"))
@@ -60,12 +70,18 @@ import Testing
     @Test func healthcheckAndDependencyProblems() async throws {
         let noCheck = try await observe(Self.healthy, ["check": .scalar("healthcheck"), "service": .scalar("redis")])
         #expect(noCheck.cause == "missing-healthcheck")
-        let started = Self.healthy.replacingOccurrences(of: "      backend:\n        condition: service_healthy", with: "      - backend")
-        #expect(try await observe(started, ["check": .scalar("depends-healthy"), "service": .scalar("frontend"), "target": .scalar("backend")]).cause == "not-healthy-dependency")
+        let started = Self.healthy.replacingOccurrences(
+            of: "      backend:\n        condition: service_healthy", with: "      - backend")
+        #expect(
+            try await observe(
+                started,
+                ["check": .scalar("depends-healthy"), "service": .scalar("frontend"), "target": .scalar("backend")]
+            ).cause == "not-healthy-dependency")
     }
 
     @Test func aHardcodedSecretIsFoundButNeverShown() async throws {
-        let file = Self.healthy.replacingOccurrences(of: "GEMINI_API_KEY=${GEMINI_API_KEY}", with: "GEMINI_API_KEY=AIza-planted-secret-42")
+        let file = Self.healthy.replacingOccurrences(
+            of: "GEMINI_API_KEY=${GEMINI_API_KEY}", with: "GEMINI_API_KEY=AIza-planted-secret-42")
         let observation = try await observe(file, ["check": .scalar("hardcoded-secrets")])
         #expect(observation.cause == "hardcoded-secret")
         #expect(observation.evidence == ["backend: GEMINI_API_KEY is set to a literal value in the compose file"])
@@ -87,7 +103,9 @@ import Testing
     }
 
     @Test func envFileVariablesMustBeSet() async throws {
-        let arguments: [String: ArgumentValue] = ["check": .scalar("env-file"), "variables": .list([.scalar("GEMINI_API_KEY"), .scalar("APP_ENV")])]
+        let arguments: [String: ArgumentValue] = [
+            "check": .scalar("env-file"), "variables": .list([.scalar("GEMINI_API_KEY"), .scalar("APP_ENV")]),
+        ]
         let missing = try await observe(Self.healthy, env: "GEMINI_API_KEY=secret-value-1\nAPP_ENV=\n", arguments)
         #expect(missing.cause == "unset-variable")
         #expect(missing.summary.contains("APP_ENV"))
@@ -96,22 +114,31 @@ import Testing
     }
 
     @Test func anUnreadableFileIsAnError() async throws {
-        let probe = try ComposeLintProbe(ProbeArguments(["check": .scalar("resource-limits"), "file": .scalar("/nonexistent/compose.yml")]))
+        let probe = try ComposeLintProbe(
+            ProbeArguments(["check": .scalar("resource-limits"), "file": .scalar("/nonexistent/compose.yml")]))
         #expect(await probe.run(ProbeContext(environment: [:], workingDirectory: "/")).cause == "unreadable")
     }
 
     /// The real stack's files, kept outside the repository at ../shared (or $DIAGNOSE_SHARED).
     static let fixtureStack: URL = {
-        let shared = ProcessInfo.processInfo.environment["DIAGNOSE_SHARED"].map { URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../../shared").standardized
+        let shared =
+            ProcessInfo.processInfo.environment["DIAGNOSE_SHARED"].map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../../shared")
+            .standardized
         return shared.appendingPathComponent("fixtures/pyspark-intelligence-platform")
     }()
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: fixtureStack.path), "the real stack's files are absent: expected ../shared/fixtures/pyspark-intelligence-platform next to the repository, or set DIAGNOSE_SHARED"))
+    @Test(
+        .enabled(
+            if: FileManager.default.fileExists(atPath: fixtureStack.path),
+            "the real stack's files are absent: expected ../shared/fixtures/pyspark-intelligence-platform next to the repository, or set DIAGNOSE_SHARED"
+        ))
     func theFixtureStackPassesItsOwnRules() async throws {
         let folder = Self.fixtureStack
         let context = ProbeContext(environment: [:], workingDirectory: folder.path)
-        #expect(try await ComposeLintProbe(ProbeArguments(["check": .scalar("resource-limits")])).run(context).outcome == .pass)
+        #expect(
+            try await ComposeLintProbe(ProbeArguments(["check": .scalar("resource-limits")])).run(context).outcome
+                == .pass)
         #expect(try await ComposeLintProbe(ProbeArguments(Self.url)).run(context).outcome == .pass)
     }
 }

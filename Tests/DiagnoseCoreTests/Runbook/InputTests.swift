@@ -23,14 +23,20 @@ import Testing
     @Test func defaultsEnvironmentEnvFileAndOverridesApplyInOrder() throws {
         let parsed = try runbook(Self.yaml)
         let fromDefaults = try parsed.resolveInputs(InputSources(envFile: ["GEMINI_MODEL": "flash"]))
-        #expect(fromDefaults == ["redis_url": "redis://localhost:6379/0", "model": "flash", "literal": "plain $HOME and $PATH"])
+        #expect(
+            fromDefaults == [
+                "redis_url": "redis://localhost:6379/0", "model": "flash", "literal": "plain $HOME and $PATH",
+            ])
 
-        let fromEnvironment = try parsed.resolveInputs(InputSources(
-            environment: ["REDIS_URL": "redis://redis:6379/1", "GEMINI_MODEL": "pro"], envFile: ["GEMINI_MODEL": "flash"]))
+        let fromEnvironment = try parsed.resolveInputs(
+            InputSources(
+                environment: ["REDIS_URL": "redis://redis:6379/1", "GEMINI_MODEL": "pro"],
+                envFile: ["GEMINI_MODEL": "flash"]))
         #expect(fromEnvironment["redis_url"] == "redis://redis:6379/1")
         #expect(fromEnvironment["model"] == "pro")
 
-        let overridden = try parsed.resolveInputs(InputSources(overrides: ["model": "set-by-flag"], environment: ["GEMINI_MODEL": "pro"]))
+        let overridden = try parsed.resolveInputs(
+            InputSources(overrides: ["model": "set-by-flag"], environment: ["GEMINI_MODEL": "pro"]))
         #expect(overridden["model"] == "set-by-flag")
     }
 
@@ -55,7 +61,8 @@ import Testing
     @Test func templatesRenderInputs() throws {
         let template = try Template("redis-cli -u {{ redis_url }} -n {{db}} ping")
         #expect(template.names == ["redis_url", "db"])
-        #expect(template.rendered(["redis_url": "redis://r:6379", "db": "2"]) == "redis-cli -u redis://r:6379 -n 2 ping")
+        #expect(
+            template.rendered(["redis_url": "redis://r:6379", "db": "2"]) == "redis-cli -u redis://r:6379 -n 2 ping")
         #expect(throws: Template.SyntaxError.self) { try Template("{{ unclosed") }
         #expect(throws: Template.SyntaxError.self) { try Template("{{ }}") }
     }

@@ -5,15 +5,19 @@ import Testing
 @Suite struct MalformedRunbookTests {
     static let folder = fixtures.appendingPathComponent("malformed")
     static let expected: [String: String] = {
-        let text = (try? String(contentsOf: fixtures.appendingPathComponent("malformed-expected.txt"), encoding: .utf8)) ?? ""
-        return Dictionary(text.split(separator: "\n").map { line in
-            let file = String(line.prefix { $0 != ":" })
-            // The list of kinds grows with the registry; the fixtures name it KINDS.
-            let kinds = ProbeRegistry.standard.kinds.keys.sorted().joined(separator: ", ")
-            return (file, line.replacingOccurrences(of: "KINDS", with: kinds))
-        }, uniquingKeysWith: { first, _ in first })
+        let text =
+            (try? String(contentsOf: fixtures.appendingPathComponent("malformed-expected.txt"), encoding: .utf8)) ?? ""
+        return Dictionary(
+            text.split(separator: "\n").map { line in
+                let file = String(line.prefix { $0 != ":" })
+                // The list of kinds grows with the registry; the fixtures name it KINDS.
+                let kinds = ProbeRegistry.standard.kinds.keys.sorted().joined(separator: ", ")
+                return (file, line.replacingOccurrences(of: "KINDS", with: kinds))
+            }, uniquingKeysWith: { first, _ in first })
     }()
-    static let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".yml") }.sorted()
+    static let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter {
+        $0.hasSuffix(".yml")
+    }.sorted()
 
     @Test func thereAreAtLeastFortyMalformedRunbooks() {
         #expect(Self.files.count >= 40)

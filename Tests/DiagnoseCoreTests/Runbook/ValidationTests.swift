@@ -43,21 +43,24 @@ import Testing
               fine: { severity: ok, title: OK }
               broken: { severity: bad, title: Broken }
             """
-        #expect(findings(yaml, file: "bad.yml") == [
-            "bad.yml:5:12: error: unknown probe kind 'comand' (did you mean 'command'?); known kinds: \(ProbeRegistry.standard.kinds.keys.sorted().joined(separator: ", "))",
-            "bad.yml:6:5: error: unknown key 'timout' in step 'first' (did you mean 'timeout'?); allowed: title, probe, with, timeout, on",
-            "bad.yml:10:27: error: unknown argument 'bogus' for probe 'command'; it accepts: \(ProbeKind.command.accepted.sorted().joined(separator: ", "))",
-            "bad.yml:11:29: error: step 'second' goes to 'nowhere' on fail, which is neither a step nor a diagnosis",
-            "bad.yml:14:23: error: unknown severity 'bad' for diagnosis 'broken'; use ok, warning or critical",
-        ])
+        #expect(
+            findings(yaml, file: "bad.yml") == [
+                "bad.yml:5:12: error: unknown probe kind 'comand' (did you mean 'command'?); known kinds: \(ProbeRegistry.standard.kinds.keys.sorted().joined(separator: ", "))",
+                "bad.yml:6:5: error: unknown key 'timout' in step 'first' (did you mean 'timeout'?); allowed: title, probe, with, timeout, on",
+                "bad.yml:10:27: error: unknown argument 'bogus' for probe 'command'; it accepts: \(ProbeKind.command.accepted.sorted().joined(separator: ", "))",
+                "bad.yml:11:29: error: step 'second' goes to 'nowhere' on fail, which is neither a step nor a diagnosis",
+                "bad.yml:14:23: error: unknown severity 'bad' for diagnosis 'broken'; use ok, warning or critical",
+            ])
     }
 
     @Test func causeRoutesAreCheckedLikeOtherTargets() {
-        let yaml = Self.valid.replacingOccurrences(of: "on: { pass: fine, fail: broken }", with: "on: { pass: fine, fail: { localhost: brokn } }")
-        #expect(findings(yaml, file: "r.yml") == [
-            "r.yml:8:29: error: 'on.fail' of step 'check' routes by cause but has no 'other:' for the remaining causes",
-            "r.yml:8:42: error: step 'check' goes to 'brokn' on fail with cause localhost, which is neither a step nor a diagnosis (did you mean 'broken'?)",
-        ])
+        let yaml = Self.valid.replacingOccurrences(
+            of: "on: { pass: fine, fail: broken }", with: "on: { pass: fine, fail: { localhost: brokn } }")
+        #expect(
+            findings(yaml, file: "r.yml") == [
+                "r.yml:8:29: error: 'on.fail' of step 'check' routes by cause but has no 'other:' for the remaining causes",
+                "r.yml:8:42: error: step 'check' goes to 'brokn' on fail with cause localhost, which is neither a step nor a diagnosis (did you mean 'broken'?)",
+            ])
     }
 
     @Test func unmappedErrorIsAllowed() throws {
@@ -69,12 +72,14 @@ import Testing
         let folder = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         try Self.valid.write(to: folder.appendingPathComponent("a.yml"), atomically: true, encoding: .utf8)
-        try ("id: a\n" + Self.valid).write(to: folder.appendingPathComponent("b.yml"), atomically: true, encoding: .utf8)
+        try ("id: a\n" + Self.valid).write(
+            to: folder.appendingPathComponent("b.yml"), atomically: true, encoding: .utf8)
         let catalog = RunbookCatalog.load([folder.path])
         #expect(catalog.runbooks.map(\.id) == ["a"])
-        #expect(catalog.findings.map(\.description) == [
-            "\(folder.path)/b.yml:1:5: error: runbook id 'a' is already used by \(folder.path)/a.yml; runbook ids must be unique"
-        ])
+        #expect(
+            catalog.findings.map(\.description) == [
+                "\(folder.path)/b.yml:1:5: error: runbook id 'a' is already used by \(folder.path)/a.yml; runbook ids must be unique"
+            ])
     }
 
     @Test func theIDDefaultsToTheFileNameAndMayBeGiven() throws {
@@ -103,9 +108,11 @@ import Testing
         let count = 10_000
         for index in 0..<count {
             let next = index + 1 < count ? "s\(index + 1)" : "fine"
-            steps += "  s\(index):\n    probe: env\n    with: { value: x, set: true }\n    on: { pass: \(next), fail: broken }\n"
+            steps +=
+                "  s\(index):\n    probe: env\n    with: { value: x, set: true }\n    on: { pass: \(next), fail: broken }\n"
         }
-        let big = "title: Big\nstart: s0\nsteps:\n\(steps)diagnoses:\n  fine: { severity: ok, title: Fine }\n  broken: { severity: critical, title: Broken }\n"
+        let big =
+            "title: Big\nstart: s0\nsteps:\n\(steps)diagnoses:\n  fine: { severity: ok, title: Fine }\n  broken: { severity: critical, title: Broken }\n"
         try big.write(to: folder.appendingPathComponent("big.yml"), atomically: false, encoding: .utf8)
         let catalog = RunbookCatalog.load([folder.path])
         #expect(catalog.runbooks.count == 1001)

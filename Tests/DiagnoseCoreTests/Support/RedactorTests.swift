@@ -19,7 +19,9 @@ import Testing
 
     @Test func knownValuesAreHiddenAnywhere() {
         var redactor = Redactor()
-        redactor.learn(from: ["GEMINI_API_KEY": "lab-fake-key", "APP_ENV": "docker", "REDIS_URL": "redis://:pw999@r:6379"])
+        redactor.learn(from: [
+            "GEMINI_API_KEY": "lab-fake-key", "APP_ENV": "docker", "REDIS_URL": "redis://:pw999@r:6379",
+        ])
         #expect(redactor.redact("the key lab-fake-key leaked") == "the key *** leaked")
         #expect(redactor.redact("env docker") == "env docker")
         #expect(redactor.redact("auth pw999 failed") == "auth *** failed")

@@ -45,7 +45,8 @@ struct FakeProbe: Probe {
 
 /// A `fake` kind: `outcome` (pass|fail|error), optional `delay`, `name` counted in `counter`, `cause`.
 func fakeKind(counter: RunCounter = RunCounter()) -> ProbeKind {
-    ProbeKind(name: "fake", required: ["outcome"], optional: ["delay", "name", "cause", "evidence"]) { arguments throws(ProbeArgumentError) in
+    ProbeKind(name: "fake", required: ["outcome"], optional: ["delay", "name", "cause", "evidence"]) {
+        arguments throws(ProbeArgumentError) in
         let outcome = try arguments.choice("outcome", ["pass", "fail", "error"]).flatMap(Outcome.init) ?? .pass
         let delay = try arguments.duration("delay") ?? .zero
         let name = try arguments.string("name") ?? "fake"
@@ -54,7 +55,9 @@ func fakeKind(counter: RunCounter = RunCounter()) -> ProbeKind {
         return FakeProbe { _ in
             counter.hit(name)
             if delay > .zero { try? await Task.sleep(for: delay) }
-            return Observation(outcome: outcome, cause: outcome == .pass ? nil : cause ?? "fake", summary: "\(name) \(outcome)", evidence: evidence)
+            return Observation(
+                outcome: outcome, cause: outcome == .pass ? nil : cause ?? "fake", summary: "\(name) \(outcome)",
+                evidence: evidence)
         }
     }
 }
@@ -67,7 +70,10 @@ extension ProbeRegistry {
 
 func engine(_ registry: ProbeRegistry, deadline: Duration = .seconds(30), redactor: Redactor = Redactor()) -> Engine {
     Engine(
-        registry: registry, context: ProbeContext(environment: ProcessInfo.processInfo.environment, workingDirectory: FileManager.default.currentDirectoryPath),
+        registry: registry,
+        context: ProbeContext(
+            environment: ProcessInfo.processInfo.environment, workingDirectory: FileManager.default.currentDirectoryPath
+        ),
         deadline: deadline, redactor: redactor)
 }
 
