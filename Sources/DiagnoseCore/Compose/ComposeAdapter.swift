@@ -255,9 +255,15 @@ public final class ComposeAdapter: Sendable {
         case .failure(let error): return .failure(error)
         case .success(let found): container = found
         }
+        // Only the current run's lines (and a second before it, for a crash loop's previous attempt): an
+        // error fixed by a restart must not be found again in the container's older history.
+        var arguments = ["logs", "--tail", String(tail)]
+        if let started = container.state.startedAt.flatMap(ComposeServiceProbe.parseDockerDate) {
+            arguments += ["--since", String(Int(started.timeIntervalSince1970) - 1)]
+        }
         let result = await docker(
-            ["logs", "--tail", String(tail), container.id], timeout: timeout, captureLimit: 64 << 20,
-            cancellation: cancellation, mergingStandardError: true)
+            arguments + [container.id], timeout: timeout, captureLimit: 64 << 20,
+            cancellation: cancellation, mergingStandardError: true, keepingEnd: true)
         return result.flatMap { finished in
             if case .timedOut = finished.ending {
                 return .failure(.engineUnreachable("docker logs gave no answer within \(timeout.shortDescription)"))
@@ -307,13 +313,14 @@ public final class ComposeAdapter: Sendable {
 
     private func docker(
         _ arguments: [String], timeout: Duration, captureLimit: Int = ProcessRunner.defaultCaptureLimit,
-        cancellation: CancellationFlag?, mergingStandardError: Bool = false
+        cancellation: CancellationFlag?, mergingStandardError: Bool = false, keepingEnd: Bool = false
     ) async -> Result<ProcessResult, ComposeError> {
         guard let dockerPath else { return .failure(.dockerMissing) }
         started.add(1, ordering: .relaxed)
         let result = await ProcessRunner.run(
             [dockerPath] + arguments, environment: environment, workingDirectory: workingDirectory, timeout: timeout,
-            captureLimit: captureLimit, cancellation: cancellation, mergingStandardError: mergingStandardError)
+            captureLimit: captureLimit, cancellation: cancellation, mergingStandardError: mergingStandardError,
+            keepingEnd: keepingEnd)
         switch result.ending {
         case .launchFailed: return .failure(.dockerMissing)
         case .cancelled: return .failure(.cancelled)

@@ -108,7 +108,8 @@ public struct LogsProbe: Probe {
             {
             case .failure(let error): return error.observation
             case .success(let (container, result)):
-                notes.append("$ docker logs --tail \(tail) \(container.name)")
+                let since = container.state.startedAt.map { " --since \($0) (this run)" } ?? ""
+                notes.append("$ docker logs --tail \(tail) \(container.name)\(since)")
                 log = LogTail(of: Array(result.stdout.utf8), lines: tail)
             }
         }

@@ -76,6 +76,9 @@ actor DockerTestStack {
             command: ["tail", "/dev/zero"]
             mem_limit: 8m
             memswap_limit: 8m
+          recovered:
+            image: \(image)
+            command: ["sh", "-c", "if [ -f /ran ]; then echo 'started cleanly'; else touch /ran; echo \\"ImportError: cannot import name 'settings'\\"; fi; trap 'exit 0' TERM; while true; do sleep 1; done"]
           web:
             image: \(image)
             command: ["sh", "-c", "mkdir -p /www && echo ok > /www/health && exec httpd -f -p 8000 -h /www"]
@@ -109,7 +112,7 @@ actor DockerTestStack {
         try await compose(
             [
                 "up", "-d", "healthy", "unhealthy", "starting", "plain", "exited", "restarting", "crashing", "oom",
-                "web",
+                "web", "recovered",
             ],
             in: directory)
         try await waitForStates(in: directory)

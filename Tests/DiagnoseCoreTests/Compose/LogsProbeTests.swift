@@ -156,7 +156,8 @@ import Testing
             "service": .scalar("crashing"), "pattern": .scalar("ModuleNotFoundError"),
         ]).run(context)
         #expect(observation.cause == "found")
-        #expect(observation.evidence.first == "$ docker logs --tail 2000 dgtest-stack_crashing_1")
+        #expect(
+            observation.evidence.first?.hasPrefix("$ docker logs --tail 2000 dgtest-stack_crashing_1 --since ") == true)
         let excerpt = try #require(observation.evidence.last)
         #expect(excerpt.hasPrefix("Traceback (most recent call last):"))
         #expect(excerpt.hasSuffix("No module named 'app.tasks'"))
@@ -167,6 +168,23 @@ import Testing
         ]).run(context)
         #expect(ordered.outcome == .pass)
         #expect(ordered.evidence.last == "celery starting\nUnable to load celery application.")
+    }
+
+    @Test func anErrorFromAnEarlierRunOfTheContainerIsNotFoundAgain() async throws {
+        let context = try await DockerTestStack.shared.context()
+        let search: [String: ArgumentValue] = ["service": .scalar("recovered"), "pattern": .scalar("ImportError")]
+        let adapter = try await DockerTestStack.shared.adapter()
+        let container = try await adapter.container(of: "recovered", in: DockerTestStack.projectName).get()
+        // Restart it: the second run logs no error, though the container's log still holds the first run's.
+        _ = await DockerTestStack.run(["docker", "restart", "-t", "0", container.id])
+        try await Task.sleep(for: .seconds(1.5))
+        let fresh = ComposeAdapter(environment: context.environment, workingDirectory: context.workingDirectory)
+        var restarted = context
+        restarted.compose = fresh
+        let observation = try await probe(search).run(restarted)
+        #expect(observation.outcome == .pass, "\(observation)")
+        let all = await DockerTestStack.run(["docker", "logs", container.id])
+        #expect((all.stdout + all.stderr).contains("ImportError: cannot import name 'settings'"))
     }
 
     @Test func patternsSearchedInOneServiceLogShareOneDockerLogs() async throws {
