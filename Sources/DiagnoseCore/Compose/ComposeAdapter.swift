@@ -148,6 +148,14 @@ public final class ComposeAdapter: Sendable {
                     command: "docker compose config", message: "the project folder \(project.directory) does not exist")
             )
         }
+        if let missing = project.files.first(where: { !FileManager.default.fileExists(atPath: $0) }) {
+            return .failure(
+                .dockerFailed(
+                    command: "docker compose config",
+                    message:
+                        "there is no compose file at \(missing); run diagnose in the stack's folder or pass --set compose_file=PATH"
+                ))
+        }
         let command = cli.prefix + project.options + ["config"]
         started.add(1, ordering: .relaxed)
         let result = await ProcessRunner.run(

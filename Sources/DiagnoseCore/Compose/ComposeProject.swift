@@ -21,9 +21,21 @@ public struct ComposeProject: Sendable, Hashable {
 
     /// The compose CLI's global options for this project.
     public var options: [String] {
-        var options = ["-f", file, "--project-directory", directory]
+        // A COMPOSE_FILE-style list (`a.yml:b.yml`) is one -f a file, as compose reads it.
+        var options = files.flatMap { ["-f", $0] } + ["--project-directory", directory]
         if let envFile { options += ["--env-file", envFile] }
         return options + ["-p", name]
+    }
+
+    /// The compose files: `file` split at `:` as compose splits COMPOSE_FILE.
+    public var files: [String] { file.split(separator: ":").map(String.init) }
+
+    /// The file compose would pick in a folder when none is named: compose.yaml, compose.yml,
+    /// docker-compose.yml, docker-compose.yaml, the first that exists (else docker-compose.yml).
+    public static func defaultFile(in directory: String) -> String {
+        let names = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"]
+        let found = names.first { FileManager.default.fileExists(atPath: directory + "/" + $0) }
+        return directory + "/" + (found ?? "docker-compose.yml")
     }
 
     /// Resolves a project the way compose does.
@@ -39,10 +51,14 @@ public struct ComposeProject: Sendable, Hashable {
             let joined = path.hasPrefix("/") ? path : base + "/" + path
             return URL(fileURLWithPath: joined).standardizedFileURL.path
         }
-        let resolvedFile = file.map { absolute($0, from: workingDirectory) }
+        let resolvedFile = file.map { list in
+            list.split(separator: ":").map { absolute(String($0), from: workingDirectory) }.joined(separator: ":")
+        }
         let resolvedDirectory =
             directory.map { absolute($0, from: workingDirectory) }
-            ?? resolvedFile.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
+            ?? resolvedFile.map {
+                URL(fileURLWithPath: String($0.prefix { $0 != ":" })).deletingLastPathComponent().path
+            }
             ?? absolute(".", from: workingDirectory)
         let resolvedEnvFile = envFile.map { absolute($0, from: workingDirectory) }
         let given = [
@@ -54,7 +70,7 @@ public struct ComposeProject: Sendable, Hashable {
         let raw = given ?? URL(fileURLWithPath: resolvedDirectory).lastPathComponent
         let normalized = normalizedName(raw, flavor: flavor)
         return ComposeProject(
-            file: resolvedFile ?? resolvedDirectory + "/docker-compose.yml", directory: resolvedDirectory,
+            file: resolvedFile ?? defaultFile(in: resolvedDirectory), directory: resolvedDirectory,
             envFile: resolvedEnvFile, name: normalized.isEmpty ? "default" : normalized)
     }
 
@@ -73,9 +89,7 @@ public struct ComposeProject: Sendable, Hashable {
 
     /// `COMPOSE_PROJECT_NAME` from a dotenv file, if the file exists, parses and sets it.
     static func projectNameInEnvFile(_ path: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: path),
-            let file = try? EnvFile(parsing: String(decoding: data, as: UTF8.self))
-        else { return nil }
+        guard let text = TextFile.read(path), let file = try? EnvFile(parsing: text) else { return nil }
         return file.values["COMPOSE_PROJECT_NAME"]
     }
 }

@@ -28,6 +28,14 @@ public struct ContainerVantage: Sendable {
     public static func locate(
         _ service: String, selector: ComposeProject.Selector, context: ProbeContext
     ) async -> Result<ContainerVantage, ComposeError> {
+        // The namespace is found through the container's host pid, which only means something on this host.
+        if let host = context.environment["DOCKER_HOST"], !host.isEmpty, !host.hasPrefix("unix://") {
+            return .failure(
+                .dockerFailed(
+                    command: "in: \(service)",
+                    message:
+                        "the engine at DOCKER_HOST=\(host) is not on this machine; in: SERVICE needs a local engine"))
+        }
         let project = context.compose.project(selector)
         let state: ProjectState
         switch await context.compose.state(of: project.name, cancellation: context.cancellation) {

@@ -30,7 +30,8 @@ public struct ComposeLintProbe: Probe {
 
     /// Builds the probe: `check`, and the arguments that check needs.
     public init(_ arguments: ProbeArguments) throws(ProbeArgumentError) {
-        file = try arguments.string("file") ?? "docker-compose.yml"
+        // Empty (an unset ${COMPOSE_FILE:-}) means compose's own lookup: compose.yaml, ..., docker-compose.yml.
+        file = try arguments.string("file")?.trimmingWhitespace() ?? ""
         envFile = try arguments.string("env_file") ?? ".env"
         guard let name = try arguments.choice("check", Check.allCases.map(\.rawValue)),
             let check = Check(rawValue: name)
@@ -58,11 +59,18 @@ public struct ComposeLintProbe: Probe {
     }
 
     public func run(_ context: ProbeContext) async -> Observation {
-        let path = context.resolve(file)
+        // File reads block; they run on their own thread, never on the cooperative pool.
+        let probe = self
+        return await offload { probe.check(context) }
+    }
+
+    func check(_ context: ProbeContext) -> Observation {
+        let first = String(file.prefix { $0 != ":" })
+        let path = first.isEmpty ? ComposeProject.defaultFile(in: context.workingDirectory) : context.resolve(first)
         if check == .envFile { return checkEnvFile(context) }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
-        else {
-            return .error("unreadable", "cannot read the compose file \(path)")
+        guard let text = TextFile.read(path) else {
+            return .error(
+                "unreadable", "cannot read the compose file \(path) (missing, not a regular file, or over 4 MiB)")
         }
         let services: [String: Node]
         do {
@@ -173,7 +181,7 @@ public struct ComposeLintProbe: Probe {
             return .fail("unset", "\(service) has no \(variable) in \(file)")
         }
         let envValues =
-            (try? EnvFile(parsing: (try? String(contentsOfFile: context.resolve(envFile), encoding: .utf8)) ?? "")
+            (try? EnvFile(parsing: TextFile.read(context.resolve(envFile)) ?? "")
                 .values) ?? [:]
         let value = (try? VariableExpansion.expand(raw) { context.environment[$0] ?? envValues[$0] }) ?? raw
         let evidence = ["\(service): \(variable)=\(value)"]
@@ -218,7 +226,7 @@ public struct ComposeLintProbe: Probe {
 
     func checkEnvFile(_ context: ProbeContext) -> Observation {
         let path = context.resolve(envFile)
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let text = TextFile.read(path) else {
             return .fail(
                 "unset-variable",
                 "there is no env file at \(envFile); the stack needs \(variables.joined(separator: ", "))")

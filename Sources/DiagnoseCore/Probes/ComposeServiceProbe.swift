@@ -36,6 +36,14 @@ public struct ComposeServiceProbe: Probe {
         case .success(let found): state = found
         }
         let containers = state.containers(of: service)
+        guard !state.containers.isEmpty else {
+            // No container of the project at all: more likely diagnose is looking at the wrong project (run from
+            // another folder, another project name) than every service being gone. The tool cannot tell.
+            return .error(
+                "no-project",
+                "no container of compose project '\(project.name)' exists; run diagnose in the stack's folder, or set COMPOSE_PROJECT_NAME",
+                evidence: ["project: \(project.name)", "folder: \(project.directory)"])
+        }
         guard !containers.isEmpty else {
             let known = state.services
             let others =

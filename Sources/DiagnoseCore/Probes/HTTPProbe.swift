@@ -302,15 +302,15 @@ public struct HTTPProbe: Probe {
             request.resolve = vantage.curlResolveEntries(host: host, port: port) ?? []
         }
         let prepared = request
-        let response: CurlResponse? = await offload {
+        let outcome: Result<CurlResponse, NamespaceDenied> = await offload {
             // The transfer's own thread enters the container's network namespace; it ends with the transfer.
-            if let vantage, vantage.enter() != nil { return nil }
-            return Curl.perform(prepared, cancellation: cancellation)
+            if let vantage, let problem = vantage.enter() { return .failure(NamespaceDenied(message: problem)) }
+            return .success(Curl.perform(prepared, cancellation: cancellation))
         }
-        guard let response else {
-            return .error("namespace-denied", vantage?.enter() ?? "cannot enter the container's network namespace")
+        switch outcome {
+        case .failure(let denied): return .error("namespace-denied", denied.message)
+        case .success(let response): return judge(response, budget: budget)
         }
-        return judge(response, budget: budget)
     }
 
     /// Turns a finished transfer into an observation: libcurl's failures into causes, then status and body.
@@ -544,4 +544,9 @@ extension ProbeKind {
             "interval", "start_period", "attempt_timeout", "in",
         ]).union(ComposeProject.argumentNames)
     ) { arguments throws(ProbeArgumentError) in try HTTPProbe(arguments) }
+}
+
+/// Why a probe could not stand inside a container's network namespace.
+struct NamespaceDenied: Error {
+    var message: String
 }

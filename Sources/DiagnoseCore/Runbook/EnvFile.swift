@@ -33,13 +33,17 @@ public struct EnvFile: Sendable, Hashable {
                 line = Substring(line.dropFirst(7).trimmingWhitespace())
             }
             guard let equals = line.firstIndex(of: "=") else {
-                throw ParseError(line: lineNumber, message: "expected NAME=value, found '\(line.prefix(40))'")
+                throw ParseError(
+                    line: lineNumber, message: "expected NAME=value (the line is not shown: it may hold a secret)")
             }
             let name = line[..<equals].trimmingWhitespace()
             guard let first = name.first, first.isLetter || first == "_",
                 name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == ".") })
             else {
-                throw ParseError(line: lineNumber, message: "'\(name.prefix(40))' is not a variable name")
+                throw ParseError(
+                    line: lineNumber,
+                    message:
+                        "the text before '=' is not a variable name (letters, digits and _, not starting with a digit)")
             }
             var rest = Substring(line[line.index(after: equals)...].trimmingWhitespace())
             var value: String

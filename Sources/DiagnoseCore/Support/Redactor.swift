@@ -8,7 +8,10 @@ public struct Redactor: Sendable {
 
     private static let rules: [(Pattern, String)] = [
         // scheme://user:password@host, and scheme://:password@host
-        (try! Pattern(#"([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s'"]*):([^@\s/'"]+)@"#), "$1:\(mask)@"),
+        // (the password runs to the last '@' before the path, as URL parsers read it: `p@ss` is one password)
+        (try! Pattern(#"([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s'"]*):([^\s/'"]+)@"#), "$1:\(mask)@"),
+        // redis-cli -a PASSWORD
+        (try! Pattern(#"(\bredis-cli\b[^\n]*?\s-a)([ \t]+)(?!\*\*\*)(\S+)"#), "$1$2\(mask)"),
         // NAME=value, NAME: value, "NAME": "value" where NAME looks secret
         (
             try! Pattern(
@@ -36,9 +39,10 @@ public struct Redactor: Sendable {
     public static func urlPassword(_ text: String) -> String? {
         guard let scheme = text.range(of: "://") else { return nil }
         let rest = text[scheme.upperBound...]
-        guard let at = rest.firstIndex(of: "@") else { return nil }
-        let userinfo = rest[..<at]
-        guard !userinfo.contains("/"), let colon = userinfo.firstIndex(of: ":") else { return nil }
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let at = authority.lastIndex(of: "@") else { return nil }
+        let userinfo = authority[..<at]
+        guard let colon = userinfo.firstIndex(of: ":") else { return nil }
         let password = userinfo[userinfo.index(after: colon)...]
         return password.isEmpty ? nil : String(password)
     }

@@ -62,6 +62,15 @@ import Testing
         #expect(observation.evidence.contains("oom-killed: true"))
     }
 
+    @Test func aProjectWithNoContainerAtAllIsTheToolsBlindnessNotAStoppedService() async throws {
+        let context = try await DockerTestStack.shared.context()
+        let probe = try ComposeServiceProbe(
+            ProbeArguments(["service": .scalar("redis"), "project": .scalar("dgtest-no-such-project")]))
+        let observation = await probe.run(context)
+        #expect(observation.outcome == .error)
+        #expect(observation.cause == "no-project")
+    }
+
     @Test func serviceNeverStartedIsNotCreated() async throws {
         let observation = try await observe("never")
         #expect(observation.outcome == .fail)

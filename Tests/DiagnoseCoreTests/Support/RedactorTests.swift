@@ -5,6 +5,8 @@ import Testing
     @Test(arguments: [
         ("redis://:s3cr3t@redis:6379/0", "redis://:***@redis:6379/0"),
         ("redis://alice:s3cr3t@redis:6379/0", "redis://alice:***@redis:6379/0"),
+        ("redis://:p@ss@redis:6379/0", "redis://:***@redis:6379/0"),
+        ("$ redis-cli -a hunter22 ping", "$ redis-cli -a *** ping"),
         ("GEMINI_API_KEY=abc123", "GEMINI_API_KEY=***"),
         ("  GEMINI_API_KEY: abc123", "  GEMINI_API_KEY: ***"),
         (#""DB_PASSWORD": "pw1234""#, #""DB_PASSWORD": "***""#),
@@ -25,6 +27,29 @@ import Testing
         #expect(redactor.redact("the key lab-fake-key leaked") == "the key *** leaked")
         #expect(redactor.redact("env docker") == "env docker")
         #expect(redactor.redact("auth pw999 failed") == "auth *** failed")
+    }
+
+    @Test func aPasswordHoldingAnAtSignIsFoundWhole() {
+        #expect(Redactor.urlPassword("redis://:p@ss@redis:6379/0") == "p@ss")
+        #expect(Redactor.urlPassword("http://backend:8000/a@b") == nil)
+    }
+
+    @Test func showMasksSecretInputs() throws {
+        let yaml = """
+            title: T
+            inputs:
+              api_key: ${GEMINI_API_KEY:-AIza-default-secret}
+              token: literal-token-value
+              url: redis://:pw-in-url@redis:6379/0
+            start: s
+            steps:
+              s: { probe: env, with: { value: x, set: true }, on: { pass: d, fail: d } }
+            diagnoses:
+              d: { severity: ok, title: D }
+            """
+        let shown = TreeRenderer().text(try runbook(yaml))
+        for secret in ["AIza-default-secret", "literal-token-value", "pw-in-url"] { #expect(!shown.contains(secret)) }
+        #expect(shown.contains("api_key = ${GEMINI_API_KEY:-***}"))
     }
 
     @Test func secretNamesAreRecognised() {
