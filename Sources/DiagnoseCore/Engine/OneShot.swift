@@ -11,9 +11,8 @@ final class OneShot<Value: Sendable>: Sendable {
 
     init() {}
 
-    /// Delivers the value if none was delivered yet; returns whether this call won.
-    @discardableResult
-    func deliver(_ value: Value) -> Bool {
+    /// Delivers the value if none was delivered yet; later deliveries are ignored.
+    func deliver(_ value: Value) {
         let waiting: CheckedContinuation<Value, Never>? = state.withLock { state in
             guard state.value == nil else { return nil }
             state.value = value
@@ -21,7 +20,6 @@ final class OneShot<Value: Sendable>: Sendable {
             return state.continuation
         }
         waiting?.resume(returning: value)
-        return state.withLock { $0.value != nil }
     }
 
     /// Waits for the first delivered value.

@@ -1,7 +1,6 @@
 /// Runs each distinct probe once per invocation; every runbook asking for it gets the same observation.
 actor ProbeCache {
     private var entries: [String: Task<Observation, Never>] = [:]
-    private(set) var runs = 0
 
     /// The observation for this key, running `probe` only if no runbook asked for it before.
     /// Returns whether the observation was shared with an earlier asker.
@@ -9,7 +8,6 @@ actor ProbeCache {
         if let running = entries[key] { return (await running.value, true) }
         let task = Task { await probe() }
         entries[key] = task
-        runs += 1
         return (await task.value, false)
     }
 }

@@ -159,9 +159,13 @@ public struct ComposeLintProbe: Probe {
     func hardcodedSecrets(_ services: [String: Node]) -> Observation {
         var found: [String] = []
         for name in services.keys.sorted() {
-            for (variable, value) in Self.environment(of: services[name]) where Redactor.isSecretName(variable) {
-                guard let value, !value.trimmingWhitespace().isEmpty, !value.contains("${") else { continue }
-                found.append("\(name): \(variable) is set to a literal value in the compose file")
+            for (variable, value) in Self.environment(of: services[name]) {
+                guard let value, !value.trimmingWhitespace().isEmpty else { continue }
+                if Redactor.isSecretName(variable), !value.contains("$") {
+                    found.append("\(name): \(variable) is set to a literal value in the compose file")
+                } else if let password = Redactor.urlPassword(value), !password.contains("$") {
+                    found.append("\(name): \(variable) holds a URL with a literal password in the compose file")
+                }
             }
         }
         guard found.isEmpty else {
@@ -183,7 +187,7 @@ public struct ComposeLintProbe: Probe {
         let envValues =
             (try? EnvFile(parsing: TextFile.read(context.resolve(envFile)) ?? "")
                 .values) ?? [:]
-        let value = (try? VariableExpansion.expand(raw) { context.environment[$0] ?? envValues[$0] }) ?? raw
+        let value = Self.interpolated(raw) { context.environment[$0] ?? envValues[$0] }
         let evidence = ["\(service): \(variable)=\(value)"]
         guard let url = URLComponents(string: value), let host = url.host, !host.isEmpty else {
             return .fail(
@@ -249,6 +253,47 @@ public struct ComposeLintProbe: Probe {
     func unknownService(_ name: String, _ services: [String: Node]) -> Observation {
         .error(
             "invalid", "\(file) has no service '\(name)'; services: \(services.keys.sorted().joined(separator: ", "))")
+    }
+
+    /// A value with compose's interpolation applied: `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`,
+    /// `${VAR:?error}`, `${VAR?error}` (an unset required variable reads as empty) and `$$`.
+    static func interpolated(_ text: String, lookup: (String) -> String?) -> String {
+        var result = ""
+        var rest = Substring(text)
+        func isNameCharacter(_ character: Character) -> Bool {
+            character.isASCII && (character.isLetter || character.isNumber || character == "_")
+        }
+        while let dollar = rest.firstIndex(of: "$") {
+            result += rest[..<dollar]
+            let after = rest[rest.index(after: dollar)...]
+            if after.first == "$" {
+                result += "$"
+                rest = after.dropFirst()
+            } else if after.first == "{", let close = after.firstIndex(of: "}") {
+                let body = after[after.index(after: after.startIndex)..<close]
+                let name = body.prefix(while: isNameCharacter)
+                let modifier = body[name.endIndex...]
+                let value = lookup(String(name))
+                if modifier.hasPrefix(":-") {
+                    result += (value?.isEmpty == false ? value! : String(modifier.dropFirst(2)))
+                } else if modifier.hasPrefix("-") {
+                    result += value ?? String(modifier.dropFirst())
+                } else {
+                    result += value ?? ""
+                }
+                rest = after[after.index(after: close)...]
+            } else {
+                let name = after.prefix(while: isNameCharacter)
+                if name.isEmpty {
+                    result += "$"
+                    rest = after
+                } else {
+                    result += lookup(String(name)) ?? ""
+                    rest = after[name.endIndex...]
+                }
+            }
+        }
+        return result + rest
     }
 
     /// A service's environment entries, from the list form (`- NAME=value`) or the map form.

@@ -1,4 +1,4 @@
-import DiagnoseCore
+@testable import DiagnoseCore
 import Foundation
 import Testing
 
@@ -100,6 +100,25 @@ import Testing
         let observation = try await observe(Self.healthy, env: "FRONTEND_BACKEND_URL=\(value)\n", Self.url)
         #expect(observation.outcome == .fail)
         #expect(observation.cause == cause)
+    }
+
+    @Test func composeInterpolationFormsAreUnderstood() {
+        let lookup: (String) -> String? = { ["SET": "http://backend:8000", "EMPTY": ""][$0] }
+        #expect(ComposeLintProbe.interpolated("${SET}", lookup: lookup) == "http://backend:8000")
+        #expect(ComposeLintProbe.interpolated("$SET/x", lookup: lookup) == "http://backend:8000/x")
+        #expect(ComposeLintProbe.interpolated("${EMPTY:-d}", lookup: lookup) == "d")
+        #expect(ComposeLintProbe.interpolated("${EMPTY-d}", lookup: lookup) == "")
+        #expect(ComposeLintProbe.interpolated("${UNSET-d}", lookup: lookup) == "d")
+        #expect(ComposeLintProbe.interpolated("${SET:?must be set}", lookup: lookup) == "http://backend:8000")
+        #expect(ComposeLintProbe.interpolated("$$HOME", lookup: lookup) == "$HOME")
+    }
+
+    @Test func aURLWithALiteralPasswordIsAHardcodedSecret() async throws {
+        let file = Self.healthy.replacingOccurrences(
+            of: "REDIS_URL=redis://redis:6379/0", with: "REDIS_URL=redis://:pw-planted-77@redis:6379/0")
+        let observation = try await observe(file, ["check": .scalar("hardcoded-secrets")])
+        #expect(observation.cause == "hardcoded-secret")
+        #expect(!(observation.summary + observation.evidence.joined()).contains("pw-planted-77"))
     }
 
     @Test func envFileVariablesMustBeSet() async throws {
