@@ -97,9 +97,13 @@ import Testing
         for name in ["record", "docker-compose"] { chmod(bin.appendingPathComponent(name).path, 0o755) }
         try Self.runbook(recorder: recorder).write(
             to: folder.appendingPathComponent("runbooks/hostile.yml"), atomically: true, encoding: .utf8)
-        // The compose CLI runs in the project directory, the compose file's folder: it must exist.
-        try FileManager.default.createDirectory(
-            at: folder.appendingPathComponent("-f /etc"), withIntermediateDirectories: true)
+        // diagnose checks that the compose file exists before calling the CLI: give each hostile name a file.
+        for value in Self.values {
+            let file = folder.appendingPathComponent(value)
+            try FileManager.default.createDirectory(
+                at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try "services: {}\n".write(to: file, atomically: false, encoding: .utf8)
+        }
 
         var arguments = ["--all", "--format", "json"]
         var environment = [

@@ -1,6 +1,7 @@
-@testable import DiagnoseCore
 import Foundation
 import Testing
+
+@testable import DiagnoseCore
 
 @Suite struct ComposeLintProbeTests {
     static let healthy = """
