@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func dnsProbeReportsTheResolversMessage() async throws {
-        let observation = try await run(["host": .scalar("no-such-host.invalid")])
+        let observation = try await run(["host": .scalar(unresolvableHost)])
         #expect(observation.outcome == .fail)
         #expect(observation.cause == "dns-failure")
         #expect(observation.evidence.count == 1)

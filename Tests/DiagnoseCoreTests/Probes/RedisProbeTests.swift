@@ -196,7 +196,7 @@ import Testing
     }
 
     @Test func redisProbeReportsAnUnresolvableHost() async throws {
-        let observation = try await run(["url": "redis://no-such-host.invalid:6379"])
+        let observation = try await run(["url": "redis://\(unresolvableHost):6379"])
         #expect(observation.outcome == .fail)
         #expect(observation.cause == "dns-failure")
         #expect(observation.evidence.contains { $0.hasPrefix("resolver: ") })

@@ -32,7 +32,7 @@ import Testing
     }
 
     @Test func tcpProbeReportsAnUnresolvableHost() async throws {
-        let observation = try await run(host: "no-such-host.invalid", port: 80)
+        let observation = try await run(host: unresolvableHost, port: 80)
         #expect(observation.outcome == .fail)
         #expect(observation.cause == "dns-failure")
     }

@@ -86,3 +86,7 @@ func isAlive(_ pid: Int32) -> Bool {
     let state = stat[stat.index(close, offsetBy: 2)...].prefix(1)
     return state != "Z" && state != "X"
 }
+
+/// A name that cannot resolve and that the resolver refuses without sending a query (a label over 63
+/// characters), so tests of `dns-failure` never talk to a DNS server: tests reach only loopback.
+let unresolvableHost = String(repeating: "x", count: 64) + ".invalid"
