@@ -89,9 +89,8 @@ struct RunOptions: ParsableArguments {
             if envFile != nil { throw ValidationError("--env-file '\(path)' does not exist") }
             return [:]
         }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
-        else {
-            throw ValidationError("the env file '\(path)' cannot be read as UTF-8 text")
+        guard let text = TextFile.read(path) else {
+            throw ValidationError("the env file '\(path)' cannot be read: it must be a regular UTF-8 file under 4 MiB")
         }
         do {
             return try EnvFile(parsing: text).values

@@ -1,29 +1,16 @@
 import DiagnoseCore
 import Foundation
 
-/// The built binary, `.build/debug/diagnose` in the package this file belongs to; `swift build` makes it.
-let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent(".build/debug/diagnose")
-
-/// What a run of the binary printed and how it exited.
-struct Outcome {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-/// Runs the binary with arguments in a folder, with the environment given added to this process's.
-/// The wait happens on its own thread: blocking one of the cooperative pool's few threads stalls every other test.
-func runReportBinary(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) async throws -> Outcome
-{
-    let process = try launch(arguments, in: folder, environment: environment)
-    return await finish(process)
+/// Runs the binary with arguments in a folder, with the environment given added to this process's (the same
+/// runner as `diagnose(_:in:environment:)`, kept under this name for the report tests).
+func runReportBinary(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) async throws -> Run {
+    await diagnose(arguments, in: folder, environment: environment)
 }
 
 /// Starts the binary; `finish` waits for it.
 func launch(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> Process {
     let process = Process()
-    process.executableURL = binary
+    process.executableURL = URL(fileURLWithPath: diagnoseBinary)
     process.arguments = arguments
     process.currentDirectoryURL = folder
     var merged = ProcessInfo.processInfo.environment
@@ -41,7 +28,7 @@ func launch(_ arguments: [String], in folder: URL, environment: [String: String]
 }
 
 /// Waits for a launched binary and collects its output, off the cooperative pool.
-func finish(_ process: Process) async -> Outcome {
+func finish(_ process: Process) async -> Run {
     let box = UncheckedProcess(process)
     return await offload { finishBlocking(box.process) }
 }
@@ -52,11 +39,11 @@ struct UncheckedProcess: @unchecked Sendable {
     init(_ process: Process) { self.process = process }
 }
 
-func finishBlocking(_ process: Process) -> Outcome {
+func finishBlocking(_ process: Process) -> Run {
     let stdout = (process.standardOutput as? Pipe)?.fileHandleForReading.readDataToEndOfFile() ?? Data()
     let stderr = (process.standardError as? Pipe)?.fileHandleForReading.readDataToEndOfFile() ?? Data()
     process.waitUntilExit()
-    return Outcome(
+    return Run(
         status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
         stderr: String(decoding: stderr, as: UTF8.self))
 }

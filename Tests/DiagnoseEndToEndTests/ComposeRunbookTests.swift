@@ -20,12 +20,6 @@ import Testing
           no-engine: {severity: warning, title: Docker is not reachable}
         """
 
-    static var binary: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-            .appendingPathComponent(".build/debug/diagnose").path
-    }
-
     @Test func unreachableEngineLeadsToTheErrorBranch() async throws {
         let folder = NSTemporaryDirectory() + "dgtest-e2e-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -33,7 +27,7 @@ import Testing
         var environment = ProcessInfo.processInfo.environment
         environment["DOCKER_HOST"] = "unix:///nonexistent.sock"
         let result = await ProcessRunner.run(
-            [Self.binary, "run", folder + "/compose-down.yml", "--format", "json"], environment: environment,
+            [diagnoseBinary, "run", folder + "/compose-down.yml", "--format", "json"], environment: environment,
             workingDirectory: folder, timeout: .seconds(30))
         #expect(result.exitStatus != nil)
         #expect(result.stdout.contains("\"cause\" : \"engine-unreachable\""))

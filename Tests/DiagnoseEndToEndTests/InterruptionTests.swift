@@ -51,7 +51,7 @@ import Testing
         """
 
     struct Interrupted {
-        var outcome: Outcome
+        var outcome: Run
         var took: Duration
         var pids: [Int32]
     }
@@ -89,7 +89,7 @@ import Testing
 
     @Test(arguments: [SIGINT, SIGTERM], ["text", "json"])
     func aSignalKillsTheChildrenAndPrintsWhatWasFound(signal: Int32, format: String) async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "run `swift build` first")
+        try #require(FileManager.default.isExecutableFile(atPath: diagnoseBinary), "run `swift build` first")
         var times: [Duration] = []
         for _ in 0..<3 {
             let run = try await interrupt(with: signal, format: format)

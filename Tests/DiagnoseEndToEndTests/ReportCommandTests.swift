@@ -47,7 +47,7 @@ import Testing
 
     func requireBinary() throws {
         try #require(
-            FileManager.default.isExecutableFile(atPath: binary.path), "run `swift build` first: \(binary.path)")
+            FileManager.default.isExecutableFile(atPath: diagnoseBinary), "run `swift build` first: \(diagnoseBinary)")
     }
 
     @Test func writesMarkdownAndJSONAndExitsWithTheRunStatus() async throws {
