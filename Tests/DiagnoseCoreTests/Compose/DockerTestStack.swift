@@ -6,8 +6,9 @@ import Testing
 /// A real compose project for the compose tests: Docker started if needed, a busybox image built once, one
 /// container per situation a probe must recognise, and everything removed when the test process exits.
 actor DockerTestStack {
-    /// The project's name; every test project of this suite starts with `dgtest-`.
-    static let projectName = "dgtest-stack"
+    /// The project's name: `dgtest-` and this test process's PID, so that two checkouts running the suite at once on
+    /// one engine never share (or remove) each other's containers.
+    static let projectName = "dgtest-stack-\(getpid())"
     static let image = "dgtest-busybox:latest"
 
     static let shared = DockerTestStack()

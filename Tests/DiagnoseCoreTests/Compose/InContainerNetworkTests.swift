@@ -14,7 +14,7 @@ import Testing
     @Test func aServiceNameResolvesAndConnectsFromInsideAnotherContainer() async throws {
         let tcp = try await observe(.tcp, ["in": .scalar("plain"), "host": .scalar("web"), "port": .scalar("8000")])
         #expect(tcp.outcome == .pass, "\(tcp)")
-        #expect(tcp.evidence.first == "from inside service 'plain' (dgtest-stack_plain_1)")
+        #expect(tcp.evidence.first == "from inside service 'plain' (\(DockerTestStack.projectName)_plain_1)")
         let http = try await observe(
             .http, ["in": .scalar("plain"), "url": .scalar("http://web:8000/health"), "body_contains": .scalar("ok")])
         #expect(http.outcome == .pass, "\(http)")
@@ -48,7 +48,7 @@ import Testing
         let observation = try await observe(.redis, ["in": .scalar("healthy"), "url_env": .scalar("REDIS_URL")])
         #expect(observation.outcome == .fail)
         #expect(observation.cause == "dns-failure")
-        #expect(observation.evidence.contains("url from REDIS_URL of dgtest-stack_healthy_1"))
+        #expect(observation.evidence.contains("url from REDIS_URL of \(DockerTestStack.projectName)_healthy_1"))
         #expect(!(observation.summary + observation.evidence.joined()).contains("s3cr3t-pass"))
         let unset = try await observe(.redis, ["in": .scalar("plain"), "url_env": .scalar("REDIS_URL")])
         #expect(unset.cause == "unset")
