@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release/diagnose
 
-.PHONY: setup build release demo test scenarios fuzz bench lint format clean
+.PHONY: setup build release demo test scenarios fuzz fuzz-ci bench lint format clean
 
 setup:
 	scripts/setup.sh
@@ -19,20 +19,25 @@ demo: setup release
 	lab/lab up
 	cd lab/run && ../../$(BIN) --all; echo "diagnose exited with $$?"
 
-# Everything CI runs: unit and end-to-end tests, a minute of each fuzz target, then the lab scenario suite.
+# Everything CI runs: unit and end-to-end tests, the fuzz targets' deterministic step, then the lab scenario suite.
 test: setup lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --no-parallel
-	$(MAKE) fuzz FUZZ_SECONDS=60
+	$(MAKE) fuzz-ci
 	$(MAKE) scenarios
 
 scenarios: release
 	lab/scenarios
 
-# libFuzzer over runbook loading, env files and Redis replies, FUZZ_SECONDS (default 60) each; docs/fuzzing.md.
+# libFuzzer over runbook loading, env files and Redis replies (docs/fuzzing.md). `fuzz`: open-ended, fresh random
+# seeds, FUZZ_SECONDS (default 60) each, for people. `fuzz-ci`: every committed input replayed, then a fixed seed and
+# a fixed number of runs, so two runs on one commit do the same work (make test).
 FUZZ_SECONDS ?= 60
 fuzz:
 	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
+fuzz-ci:
+	SWIFT=$(SWIFT) scripts/fuzz.sh --ci
 
 # Benchmarks against their baselines, side by side (BENCHMARKS.md); brings the lab up and leaves it healthy.
 bench: release

@@ -39,7 +39,15 @@ struct UncheckedProcess: @unchecked Sendable {
     init(_ process: Process) { self.process = process }
 }
 
+/// How long one run of the binary may last before the test kills it: a guard against a hang (the test then fails on
+/// its exit status instead of never ending), not a measure of speed.
+let hangGuard = Duration.seconds(120)
+
 func finishBlocking(_ process: Process) -> Run {
+    let pid = process.processIdentifier
+    let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
+    DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(Int(hangGuard.components.seconds)), execute: watchdog)
+    defer { watchdog.cancel() }
     let stdout = (process.standardOutput as? Pipe)?.fileHandleForReading.readDataToEndOfFile() ?? Data()
     let stderr = (process.standardError as? Pipe)?.fileHandleForReading.readDataToEndOfFile() ?? Data()
     process.waitUntilExit()

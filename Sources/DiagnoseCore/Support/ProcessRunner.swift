@@ -168,10 +168,17 @@ public enum ProcessRunner {
         let cEnvironment = environmentLines.map { strdup($0) } + [nil]
         defer { cEnvironment.forEach { free($0) } }
 
-        let launched = ChildProcesses.spawn {
-            var pid: pid_t = 0
-            let failure = posix_spawnp(&pid, program, &actions, &attributes, cArguments, cEnvironment)
-            return (pid, failure)
+        // ETXTBSY: a program written a moment ago is still open for writing in a child that another thread forked
+        // meanwhile (until that child's exec closes it); the file is fine, so try again briefly.
+        var launched: (pid_t, Int32)?
+        for attempt in 0..<20 {
+            if attempt > 0 { usleep(10_000) }
+            launched = ChildProcesses.spawn {
+                var pid: pid_t = 0
+                let failure = posix_spawnp(&pid, program, &actions, &attributes, cArguments, cEnvironment)
+                return (pid, failure)
+            }
+            if launched?.1 != ETXTBSY { break }
         }
         close(outPipe[1])
         close(errPipe[1])

@@ -157,7 +157,8 @@ import Testing
         ]).run(context)
         #expect(observation.cause == "found")
         #expect(
-            observation.evidence.first?.hasPrefix("$ docker logs --tail 2000 \(DockerTestStack.projectName)_crashing_1 --since ") == true)
+            observation.evidence.first?.hasPrefix(
+                "$ docker logs --tail 2000 \(DockerTestStack.projectName)_crashing_1 --since ") == true)
         let excerpt = try #require(observation.evidence.last)
         #expect(excerpt.hasPrefix("Traceback (most recent call last):"))
         #expect(excerpt.hasSuffix("No module named 'app.tasks'"))

@@ -180,7 +180,7 @@ extension Observation {
         #expect(observation.outcome == .fail)
         #expect(observation.cause == "timeout")
         #expect(observation.summary == "connected to 127.0.0.1:\(server.port) but no response arrived within 1s")
-        #expect(took < .milliseconds(2500))
+        #expect(took < hangGuard)
     }
 
     @Test func timeoutWhenTheTLSHandshakeNeverFinishes() async throws {
@@ -193,7 +193,7 @@ extension Observation {
         #expect(
             observation.summary
                 == "connected to 127.0.0.1:\(server.silentPort) but the TLS handshake did not finish within 1s")
-        #expect(took < .milliseconds(2500))
+        #expect(took < hangGuard)
     }
 
     @Test func connectTimeoutWhenTheAcceptQueueIsFull() async throws {
@@ -205,7 +205,7 @@ extension Observation {
         #expect(observation.outcome == .fail)
         #expect(observation.cause == "connect-timeout")
         #expect(observation.summary.hasPrefix("no connection to 127.0.0.1:\(server.fullPort) within 1s"))
-        #expect(took < .milliseconds(2500))
+        #expect(took < hangGuard)
     }
 
     @Test func tlsFailureWhenSpeakingTLSToPlainHTTP() async throws {
@@ -239,7 +239,7 @@ extension Observation {
         let body = try #require(observation.evidence.first { $0.hasPrefix("body ") })
         #expect(body.contains("stopped reading at the 256 KiB limit, \(HTTPProbe.readLimit) bytes read"))
         #expect(body.count < HTTPProbe.shownLimit + 200)
-        #expect(took < .milliseconds(4500))
+        #expect(took < hangGuard)
 
         let mismatch = try await observeHTTP(
             ["url": .scalar(server.url("/endless")), "body_contains": .scalar("y")], timeout: .seconds(3))
@@ -298,7 +298,7 @@ extension Observation {
         #expect(ending.contains("the step's timeout of 2s leaves no time for try"))
         let tries = try #require(observation.evidence.first { $0.hasPrefix("tries: ") })
         #expect(tries.hasPrefix("tries: 1 timeout, 2 timeout, 3 timeout"))
-        #expect(took < .milliseconds(3500))
+        #expect(took < hangGuard)
     }
 
     @Test func failuresInTheStartPeriodAreNotCounted() async throws {
@@ -335,7 +335,7 @@ extension Observation {
         _ = try await canceller.value
         #expect(observation.outcome == .error)
         #expect(observation.cause == "cancelled")
-        #expect(took < .milliseconds(2500))
+        #expect(took < hangGuard)
     }
 
     @Test func cancellationStopsTheWaitBetweenTries() async throws {
@@ -355,7 +355,7 @@ extension Observation {
         #expect(observation.outcome == .error)
         #expect(observation.cause == "cancelled")
         #expect(observation.evidence == ["tries: 1 status"])
-        #expect(took < .milliseconds(2500))
+        #expect(took < hangGuard)
     }
 
     @Test func headersAreSentAndSecretValuesHidden() async throws {

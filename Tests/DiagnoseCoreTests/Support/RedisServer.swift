@@ -10,18 +10,24 @@ final class RedisServer: Sendable {
     private let process: TestProcess
 
     /// Starts redis-server with extra configuration arguments such as `--requirepass`, and waits until it listens.
+    ///
+    /// A free port is only free until someone binds it: when another process takes it first, this server exits and
+    /// the start is tried again on another port: a listener is taken as this server only when it reports this process's id.
     static func start(_ arguments: [String] = [], directory: String? = nil) async throws -> RedisServer {
-        let port = try Loopback.freePort()
-        let directory = try directory ?? Loopback.temporaryDirectory()
-        let process = try TestProcess(
-            "/usr/bin/redis-server",
-            [
-                "--port", String(port), "--bind", "127.0.0.1", "--daemonize", "no", "--save", "", "--appendonly", "no",
-                "--dir", directory, "--logfile", "",
-            ] + arguments)
-        let server = RedisServer(port: port, directory: directory, process: process)
-        try await Loopback.waitUntilListening(port: port)
-        return server
+        for _ in 0..<5 {
+            let directory = try directory ?? Loopback.temporaryDirectory()
+            let port = try Loopback.freePort()
+            let process = try TestProcess(
+                "/usr/bin/redis-server",
+                [
+                    "--port", String(port), "--bind", "127.0.0.1", "--daemonize", "no", "--save", "", "--appendonly",
+                    "no", "--dir", directory, "--logfile", "",
+                ] + arguments)
+            let server = RedisServer(port: port, directory: directory, process: process)
+            try await Loopback.waitUntilListening(port: port)
+            if await Loopback.listener(port: port) == process.pid { return server }
+        }
+        throw TestSetupError("redis-server lost its port to another process five times in a row")
     }
 
     private init(port: Int, directory: String, process: TestProcess) {

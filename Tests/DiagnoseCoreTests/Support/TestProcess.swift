@@ -65,8 +65,15 @@ enum Loopback {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// The id of the process listening on a loopback TCP port, as `ss` tells it.
+    static func listener(port: Int) async -> Int32? {
+        let listing = await ProcessRunner.run(["/usr/bin/ss", "-Hltnp", "sport = :\(port)"], timeout: .seconds(10))
+        guard let found = listing.stdout.firstRange(of: "pid=") else { return nil }
+        return Int32(listing.stdout[found.upperBound...].prefix { $0.isNumber })
+    }
+
     /// Waits until `port` on `host` accepts connections.
-    static func waitUntilListening(host: String = "127.0.0.1", port: Int, within limit: Duration = .seconds(5))
+    static func waitUntilListening(host: String = "127.0.0.1", port: Int, within limit: Duration = hangGuard)
         async throws
     {
         let clock = ContinuousClock()

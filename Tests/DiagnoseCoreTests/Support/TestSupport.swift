@@ -78,6 +78,23 @@ func engine(_ registry: ProbeRegistry, deadline: Duration = .seconds(30), redact
 }
 
 /// Whether a process exists and is not a zombie waiting to be reaped.
+/// The one time bound the tests use: a guard against a hang, never a measure of speed (benchmarks measure speed).
+/// Probe timeouts in the tests are a few seconds at most, and what these guards catch (a probe waiting for a server
+/// that never answers, for a grandchild holding a pipe for 60 s) lasts a minute or forever, so no load reaches it.
+let hangGuard = Duration.seconds(30)
+
+/// Waits, at most `hangGuard`, until none of the processes is alive (signals are delivered and zombies reaped
+/// asynchronously), and says whether that happened.
+func allGone(_ pids: [Int32]) async -> Bool {
+    let clock = ContinuousClock()
+    let deadline = clock.now + hangGuard
+    while pids.contains(where: isAlive) {
+        guard clock.now < deadline else { return false }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return true
+}
+
 func isAlive(_ pid: Int32) -> Bool {
     guard kill(pid, 0) == 0 else { return false }
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
