@@ -67,9 +67,11 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    server = ThreadingHTTPServer(("0.0.0.0", 8501), Handler)
+    # Streamlit's own variable for its port (`--server.port`), so a fault can move it as it would move Streamlit.
+    port = int(os.getenv("STREAMLIT_SERVER_PORT", "8501"))
+    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
     server.daemon_threads = True
-    print(f"frontend stand-in listening on :8501, BACKEND_URL={BACKEND_URL}", flush=True)
+    print(f"frontend stand-in listening on :{port}, BACKEND_URL={BACKEND_URL}", flush=True)
     server.serve_forever()
 
 
