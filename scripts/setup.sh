@@ -9,6 +9,7 @@ command -v curl-config >/dev/null || need+=(libcurl4-openssl-dev)
 [ -x /bin/busybox ] || need+=(busybox-static)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v python3 >/dev/null || need+=(python3)
+python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 if [ ${#need[@]} -gt 0 ]; then
     echo "setup: installing ${need[*]}" >&2
     DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
@@ -19,5 +20,27 @@ if ! command -v docker-compose >/dev/null || ! command -v dockerd >/dev/null; th
     DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker-compose docker.io >/dev/null
 fi
+
+# Compose v2 beside v1: Debian bookworm packages only v1 (the lab and the tests drive both). Debian trixie's
+# docker-compose 2.x package is one static binary (libc6 >= 2.34): its .deb is downloaded from trixie for a moment,
+# pinned so that nothing else can move, and only the binary is unpacked into the docker CLI's plugin folder.
+plugin=/usr/local/lib/docker/cli-plugins/docker-compose
+if ! [ -x "$plugin" ] || ! "$plugin" version >/dev/null 2>&1; then
+    echo "setup: installing compose v2 (the docker CLI plugin) from Debian trixie's docker-compose package" >&2
+    mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+    list=/etc/apt/sources.list.d/diagnose-trixie.sources pin=/etc/apt/preferences.d/diagnose-trixie
+    work=$(mktemp -d)
+    trap 'rm -rf "$work" "$list" "$pin"' EXIT
+    printf 'Types: deb\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        "${mirror:-http://deb.debian.org/debian}" >"$list"
+    printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' >"$pin"
+    apt-get update -q -o Dir::Etc::sourcelist="$list" -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0 >/dev/null
+    (cd "$work" && apt-get download -q docker-compose/trixie >/dev/null)
+    dpkg -x "$work"/docker-compose_*.deb "$work/root"
+    install -D -m 0755 "$work/root/usr/libexec/docker/cli-plugins/docker-compose" "$plugin"
+    rm -rf "$work" "$list" "$pin"
+    trap - EXIT
+fi
+echo "setup: compose v1 $(docker-compose version --short 2>/dev/null || echo missing), v2 $(docker compose version --short 2>/dev/null || echo missing)" >&2
 
 scripts/start-docker.sh
