@@ -266,7 +266,7 @@ public final class ComposeAdapter: Sendable {
         // Only the current run's lines (and a second before it, for a crash loop's previous attempt): an
         // error fixed by a restart must not be found again in the container's older history.
         var arguments = ["logs", "--tail", String(tail)]
-        if let started = container.state.startedAt.flatMap(ComposeServiceProbe.parseDockerDate) {
+        if let started = container.state.startedAt.flatMap(ContainerInfo.parseDockerDate) {
             arguments += ["--since", String(Int(started.timeIntervalSince1970) - 1)]
         }
         let result = await docker(

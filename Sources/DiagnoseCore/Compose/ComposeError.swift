@@ -46,7 +46,4 @@ public enum ComposeError: Error, Sendable, Hashable, CustomStringConvertible {
             "the run was cancelled"
         }
     }
-
-    /// The observation a probe reports when the adapter cannot answer.
-    public var observation: Observation { .error(cause, description) }
 }

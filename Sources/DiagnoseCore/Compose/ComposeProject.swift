@@ -113,19 +113,6 @@ extension ComposeProject {
         /// The env file.
         public var envFile: String?
 
-        /// Reads the selector from a probe's arguments; `fileArgument` names the compose file's argument.
-        public init(_ arguments: ProbeArguments, fileArgument: String = "file") throws(ProbeArgumentError) {
-            // An input left empty in a template means "not given".
-            func given(_ name: String) throws(ProbeArgumentError) -> String? {
-                guard let text = try arguments.string(name)?.trimmingWhitespace(), !text.isEmpty else { return nil }
-                return text
-            }
-            name = try given("project")
-            file = try given(fileArgument)
-            directory = try given("project_dir")
-            envFile = try given("env_file")
-        }
-
         /// A selector from its parts.
         public init(name: String? = nil, file: String? = nil, directory: String? = nil, envFile: String? = nil) {
             self.name = name

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What `docker inspect` says about one container, the parts probes read.
 public struct ContainerInfo: Sendable, Hashable, Decodable {
     /// The container's run state.
@@ -161,4 +163,19 @@ public struct ProjectState: Sendable, Hashable {
 
     /// The services that have containers, sorted.
     public var services: [String] { Set(containers.compactMap(\.service)).sorted() }
+}
+
+extension ContainerInfo {
+    /// Parses Docker's RFC 3339 timestamps, with or without fractional seconds (Docker gives nanoseconds).
+    package static func parseDockerDate(_ text: String) -> Date? {
+        var trimmed = text
+        if let dot = text.firstIndex(of: "."),
+            let zone = text[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" })
+        {
+            trimmed = String(text[..<dot]) + String(text[zone...])
+        }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: trimmed)
+    }
 }

@@ -26,19 +26,20 @@ public struct ContainerVantage: Sendable {
 
     /// Finds the service's running container through the shared compose state, or says why the probe cannot stand there.
     public static func locate(
-        _ service: String, selector: ComposeProject.Selector, context: ProbeContext
+        _ service: String, selector: ComposeProject.Selector, compose: ComposeAdapter, environment: [String: String],
+        cancellation: CancellationFlag
     ) async -> Result<ContainerVantage, ComposeError> {
         // The namespace is found through the container's host pid, which only means something on this host.
-        if let host = context.environment["DOCKER_HOST"], !host.isEmpty, !host.hasPrefix("unix://") {
+        if let host = environment["DOCKER_HOST"], !host.isEmpty, !host.hasPrefix("unix://") {
             return .failure(
                 .dockerFailed(
                     command: "in: \(service)",
                     message:
                         "the engine at DOCKER_HOST=\(host) is not on this machine; in: SERVICE needs a local engine"))
         }
-        let project = context.compose.project(selector)
+        let project = compose.project(selector)
         let state: ProjectState
-        switch await context.compose.state(of: project.name, cancellation: context.cancellation) {
+        switch await compose.state(of: project.name, cancellation: cancellation) {
         case .failure(let error): return .failure(error)
         case .success(let found): state = found
         }

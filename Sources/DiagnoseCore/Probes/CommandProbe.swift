@@ -144,13 +144,6 @@ public struct CommandProbe: Probe {
     }
 }
 
-/// A word quoted for a POSIX shell when it needs quoting, for showing commands.
-public func shellQuoted(_ word: String) -> String {
-    let safe = word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_./:=@%+,".contains($0)) }
-    if safe && !word.isEmpty { return word }
-    return "'" + word.replacingAll("'", with: "'\\''") + "'"
-}
-
 extension ProbeKind {
     /// `command`: runs a program and checks its exit status and output.
     public static let command = ProbeKind(

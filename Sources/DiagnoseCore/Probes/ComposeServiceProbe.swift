@@ -62,19 +62,6 @@ public struct ComposeServiceProbe: Probe {
     /// How recent a restart by the restart policy must be for a running container to count as crash-looping.
     static let flappingWindow: TimeInterval = 60
 
-    /// Parses Docker's RFC 3339 timestamps, with or without fractional seconds (Docker gives nanoseconds).
-    static func parseDockerDate(_ text: String) -> Date? {
-        var trimmed = text
-        if let dot = text.firstIndex(of: "."),
-            let zone = text[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" })
-        {
-            trimmed = String(text[..<dot]) + String(text[zone...])
-        }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: trimmed)
-    }
-
     /// Judges one container against the expectation.
     func judge(_ container: ContainerInfo) -> Observation {
         let evidence = Self.evidence(container)
@@ -104,7 +91,7 @@ public struct ComposeServiceProbe: Probe {
         case "running":
             // A crash loop spends most of its time "running" between restarts: a container the restart policy
             // restarted within the last minute is not running in any sense that helps, whatever the instant says.
-            if container.restartCount > 0, let started = state.startedAt.flatMap(Self.parseDockerDate),
+            if container.restartCount > 0, let started = state.startedAt.flatMap(ContainerInfo.parseDockerDate),
                 Date().timeIntervalSince(started) < Self.flappingWindow
             {
                 let ago = Int(max(0, Date().timeIntervalSince(started)))

@@ -71,7 +71,7 @@ public struct Step: Sendable, Hashable {
     public var causeRoutes: [Outcome: [String: String]]
 
     /// The default step timeout.
-    public static let defaultTimeout: Duration = .seconds(5)
+    public static let defaultTimeout: Duration = ProbeContext.defaultTimeout
 
     /// Creates a step.
     public init(
@@ -129,20 +129,6 @@ public struct Diagnosis: Sendable, Hashable, Codable {
     }
 }
 
-/// How a probe ended.
-public enum Outcome: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
-    /// The check holds.
-    case pass
-    /// The check does not hold: the probe saw the problem.
-    case fail
-    /// The probe could not tell.
-    case error
-
-    public static func < (lhs: Outcome, rhs: Outcome) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
-    }
-}
-
 /// How bad a diagnosis is; ordered from best to worst.
 public enum Severity: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
     /// All is well.
@@ -154,45 +140,5 @@ public enum Severity: String, Sendable, Hashable, Codable, CaseIterable, Compara
 
     public static func < (lhs: Severity, rhs: Severity) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
-    }
-}
-
-/// A probe argument as written in YAML: a scalar, a list or a map.
-public indirect enum ArgumentValue: Sendable, Hashable {
-    /// A scalar, kept as its source text.
-    case scalar(String)
-    /// A sequence.
-    case list([ArgumentValue])
-    /// A mapping.
-    case map([String: ArgumentValue])
-
-    /// The argument with every scalar transformed.
-    public func mapScalars(_ transform: (String) throws -> String) rethrows -> ArgumentValue {
-        switch self {
-        case .scalar(let text): .scalar(try transform(text))
-        case .list(let items): .list(try items.map { try $0.mapScalars(transform) })
-        case .map(let entries): .map(try entries.mapValues { try $0.mapScalars(transform) })
-        }
-    }
-
-    /// Every scalar in the argument, depth first.
-    public var scalars: [String] {
-        switch self {
-        case .scalar(let text): [text]
-        case .list(let items): items.flatMap(\.scalars)
-        case .map(let entries): entries.keys.sorted().flatMap { entries[$0]!.scalars }
-        }
-    }
-
-    /// A stable text form, used to tell identical probes apart.
-    public var canonical: String {
-        switch self {
-        case .scalar(let text): String(reflecting: text)
-        case .list(let items): "[" + items.map(\.canonical).joined(separator: ",") + "]"
-        case .map(let entries):
-            "{"
-                + entries.keys.sorted().map { "\(String(reflecting: $0)):\(entries[$0]!.canonical)" }
-                .joined(separator: ",") + "}"
-        }
     }
 }

@@ -29,13 +29,13 @@ public struct NetworkDeadline: Sendable {
     /// Milliseconds to wait in one slice: the time left, but at most 50 ms so cancellation is checked.
     var slice: Int32 { Int32(min(50, remaining.milliseconds)) }
 
-    /// Runs blocking network work on its own thread with a deadline `context.timeout` from now, which the
-    /// context's cancellation and the calling task's cancellation both end.
+    /// Runs blocking network work on its own thread with a deadline `timeout` from now, which `cancellation` and
+    /// the calling task's cancellation both end.
     public static func offloaded<T: Sendable>(
-        _ context: ProbeContext, _ work: @escaping @Sendable (NetworkDeadline) -> T
+        timeout: Duration, cancellation: CancellationFlag, _ work: @escaping @Sendable (NetworkDeadline) -> T
     ) async -> T {
         let flag = CancellationFlag()
-        let deadline = NetworkDeadline(after: context.timeout, cancellation: [flag, context.cancellation])
+        let deadline = NetworkDeadline(after: timeout, cancellation: [flag, cancellation])
         return await withTaskCancellationHandler {
             await offload { work(deadline) }
         } onCancel: {

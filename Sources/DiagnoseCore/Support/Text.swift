@@ -96,3 +96,10 @@ func closest(to word: String, among candidates: some Sequence<String>) -> String
 func didYouMean(_ word: String, among candidates: some Sequence<String>) -> String {
     closest(to: word, among: candidates).map { " (did you mean '\($0)'?)" } ?? ""
 }
+
+/// A word quoted for a POSIX shell when it needs quoting, for showing commands.
+public func shellQuoted(_ word: String) -> String {
+    let safe = word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_./:=@%+,".contains($0)) }
+    if safe && !word.isEmpty { return word }
+    return "'" + word.replacingAll("'", with: "'\\''") + "'"
+}
