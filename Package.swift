@@ -1,12 +1,20 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+// The layers, each depending only on those below it, so the compiler refuses an arrow that points up:
+// diagnose -> DiagnoseEngine -> DiagnoseReport -> DiagnoseRunbook -> DiagnoseProbes -> DiagnoseCompose
+// -> DiagnosePlatform -> the C shims.
 let package = Package(
     name: "diagnose",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "diagnose", targets: ["diagnose"]),
-        .library(name: "DiagnoseCore", targets: ["DiagnoseCore"]),
+        .library(name: "DiagnoseEngine", targets: ["DiagnoseEngine"]),
+        .library(name: "DiagnoseReport", targets: ["DiagnoseReport"]),
+        .library(name: "DiagnoseRunbook", targets: ["DiagnoseRunbook"]),
+        .library(name: "DiagnoseProbes", targets: ["DiagnoseProbes"]),
+        .library(name: "DiagnoseCompose", targets: ["DiagnoseCompose"]),
+        .library(name: "DiagnosePlatform", targets: ["DiagnosePlatform"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -16,14 +24,22 @@ let package = Package(
         .executableTarget(
             name: "diagnose",
             dependencies: [
-                "DiagnoseCore",
+                "DiagnoseEngine", "DiagnoseReport", "DiagnoseRunbook", "DiagnosePlatform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(
-            name: "DiagnoseCore",
-            dependencies: ["Yams", "CCurlShim", "CProcessShim"]
-        ),
+        // The run plan (runbooks chosen, inputs resolved, the redactor), the tree walk, deadline and probe cache.
+        .target(name: "DiagnoseEngine", dependencies: ["DiagnoseReport"]),
+        // The run report and its renderers: pure functions of a report.
+        .target(name: "DiagnoseReport", dependencies: ["DiagnoseRunbook"]),
+        // The runbook language: model, loader with source locations, validator, templates, catalog.
+        .target(name: "DiagnoseRunbook", dependencies: ["DiagnoseProbes", "Yams"]),
+        // The probe protocol and one folder per kind with its protocol code.
+        .target(name: "DiagnoseProbes", dependencies: ["DiagnoseCompose", "CCurlShim", "CProcessShim", "Yams"]),
+        // The engine adapter: the compose project, its containers and their state, read once per run.
+        .target(name: "DiagnoseCompose", dependencies: ["DiagnosePlatform", "CProcessShim"]),
+        // Processes, sockets, bounded files, text helpers, redaction.
+        .target(name: "DiagnosePlatform", dependencies: ["CProcessShim"]),
         // libcurl's headers only: CCurlShim loads the library when the first request is made, not at start-up.
         .systemLibrary(
             name: "CLibCurl",
@@ -33,12 +49,12 @@ let package = Package(
         .target(name: "CProcessShim"),
         .testTarget(
             name: "DiagnoseCoreTests",
-            dependencies: ["DiagnoseCore"],
+            dependencies: ["DiagnoseEngine"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "DiagnoseEndToEndTests",
-            dependencies: ["DiagnoseCore"]
+            dependencies: ["DiagnoseEngine"]
         ),
     ]
 )

@@ -7,11 +7,18 @@ let package = Package(
     name: "diagnose-fuzz",
     platforms: [.macOS(.v15)],
     dependencies: [.package(name: "diagnose", path: "..")],
-    targets: [.target(name: "CFuzzerDriver")]
-        + ["FuzzRunbook", "FuzzEnvFile", "FuzzRESP"].map { name in
-            .executableTarget(
-                name: name,
-                dependencies: ["CFuzzerDriver", .product(name: "DiagnoseCore", package: "diagnose")]
-            )
-        }
+    targets: [
+        .target(name: "CFuzzerDriver"),
+        fuzzer("FuzzRunbook", ["DiagnoseRunbook", "DiagnosePlatform"]),
+        fuzzer("FuzzEnvFile", ["DiagnosePlatform"]),
+        fuzzer("FuzzRESP", ["DiagnoseProbes"]),
+    ]
 )
+
+/// A fuzz target over the modules (the main package's library products) it exercises.
+func fuzzer(_ name: String, _ modules: [String]) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: ["CFuzzerDriver"] + modules.map { .product(name: $0, package: "diagnose") }
+    )
+}

@@ -1,5 +1,5 @@
 import ArgumentParser
-import DiagnoseCore
+import DiagnoseEngine
 
 @main
 struct Diagnose: AsyncParsableCommand {

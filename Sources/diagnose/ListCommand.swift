@@ -1,5 +1,5 @@
 import ArgumentParser
-import DiagnoseCore
+import DiagnoseRunbook
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

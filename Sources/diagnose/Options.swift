@@ -1,5 +1,6 @@
 import ArgumentParser
-import DiagnoseCore
+import DiagnoseReport
+import DiagnoseRunbook
 import Foundation
 
 /// Where the runbooks are.
@@ -79,23 +80,6 @@ struct RunOptions: ParsableArguments {
         assignments.reduce(into: [:]) { result, assignment in
             let parts = assignment.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             result[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
-        }
-    }
-
-    /// The env file's variables; a missing explicit file or a malformed line is a usage error.
-    func envFileValues() throws -> [String: String] {
-        let path = envFile ?? ".env"
-        guard FileManager.default.fileExists(atPath: path) else {
-            if envFile != nil { throw ValidationError("--env-file '\(path)' does not exist") }
-            return [:]
-        }
-        guard let text = TextFile.read(path) else {
-            throw ValidationError("the env file '\(path)' cannot be read: it must be a regular UTF-8 file under 4 MiB")
-        }
-        do {
-            return try EnvFile(parsing: text).values
-        } catch {
-            throw ValidationError("\(path):\(error.line): \(error.message)")
         }
     }
 }

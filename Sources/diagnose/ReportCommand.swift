@@ -1,5 +1,7 @@
 import ArgumentParser
-import DiagnoseCore
+import DiagnoseEngine
+import DiagnosePlatform
+import DiagnoseReport
 import Foundation
 
 struct ReportCommand: AsyncParsableCommand {
@@ -63,9 +65,9 @@ struct ReportCommand: AsyncParsableCommand {
     func run() async throws {
         let previous = try readPrevious()
         let destination = output == "-" ? nil : try checkedDestination()
-        let invocation = try Invocation(
+        let plan = try RunPlan(
             runbooks: runbooks, all: all || runbooks.isEmpty, source: source, options: options)
-        let run = await invocation.runInterruptibly()
+        let run = await plan.runInterruptibly()
 
         let environment = ProcessInfo.processInfo.environment
         let directory = FileManager.default.currentDirectoryPath
@@ -75,13 +77,11 @@ struct ReportCommand: AsyncParsableCommand {
             user: environment["USER"] ?? environment["LOGNAME"] ?? "unknown",
             projectDirectory: directory,
             composeProject: HandoffReport.Metadata.composeProject(
-                inputs: run.runbooks.map(\.inputs), environment: environment, envFile: invocation.envFile,
+                inputs: run.runbooks.map(\.inputs), environment: environment, envFile: plan.envFile,
                 directory: directory),
             command: (["diagnose"] + CommandLine.arguments.dropFirst().map(shellQuoted)).joined(separator: " "))
-        let report = HandoffReport(run: run, metadata: metadata, previous: previous, previousPath: since ?? "")
-            .redacted(by: invocation.engine.redactor)
-        let markdown = MarkdownRenderer(redactor: invocation.engine.redactor).render(
-            report, runbooks: invocation.prepared.map(\.runbook))
+        let report = plan.handoff(run, metadata: metadata, previous: previous, previousPath: since ?? "")
+        let markdown = MarkdownRenderer().render(report, runbooks: plan.reportedRunbooks)
 
         if let (path, jsonPath) = destination.map({ ($0, Self.jsonPath(for: $0)) }) {
             write(markdown: markdown, json: report.json(), to: path, jsonPath: jsonPath)

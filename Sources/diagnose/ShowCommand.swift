@@ -1,5 +1,6 @@
 import ArgumentParser
-import DiagnoseCore
+import DiagnoseReport
+import DiagnoseRunbook
 
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,7 +24,7 @@ struct ShowCommand: ParsableCommand {
     var format: Format = .text
 
     func run() throws {
-        let isPath = runbook.contains("/") || runbook.hasSuffix(".yml") || runbook.hasSuffix(".yaml")
+        let isPath = RunbookCatalog.isFile(runbook)
         let catalog = isPath ? RunbookCatalog.load([runbook]) : try source.loadCatalog()
         try exitOnFindings(catalog)
         guard let found = isPath ? catalog.runbooks.first : catalog.runbook(runbook) else {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import DiagnoseCore
+import DiagnoseRunbook
 
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

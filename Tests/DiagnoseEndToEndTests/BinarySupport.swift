@@ -1,4 +1,9 @@
-import DiagnoseCore
+import DiagnoseCompose
+import DiagnoseEngine
+import DiagnosePlatform
+import DiagnoseProbes
+import DiagnoseReport
+import DiagnoseRunbook
 import Foundation
 
 /// Runs the binary with arguments in a folder, with the environment given added to this process's (the same

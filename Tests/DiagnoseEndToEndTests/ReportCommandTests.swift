@@ -1,4 +1,9 @@
-import DiagnoseCore
+import DiagnoseCompose
+import DiagnoseEngine
+import DiagnosePlatform
+import DiagnoseProbes
+import DiagnoseReport
+import DiagnoseRunbook
 import Foundation
 import Testing
 

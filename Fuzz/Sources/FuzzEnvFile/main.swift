@@ -1,5 +1,5 @@
 import CFuzzerDriver
-import DiagnoseCore
+import DiagnosePlatform
 import Foundation
 
 /// One fuzz input: any bytes, read as text, either parse as a dotenv file or give a line-numbered error.

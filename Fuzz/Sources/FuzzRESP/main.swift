@@ -1,5 +1,5 @@
 import CFuzzerDriver
-import DiagnoseCore
+import DiagnoseProbes
 import Foundation
 
 /// One fuzz input: any bytes as a Redis reply stream. Besides not crashing, a complete reply must parse

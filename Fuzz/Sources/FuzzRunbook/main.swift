@@ -1,5 +1,6 @@
 import CFuzzerDriver
-import DiagnoseCore
+import DiagnosePlatform
+import DiagnoseRunbook
 import Foundation
 
 /// One fuzz input: any bytes, read as text, through runbook loading and validation, then the input

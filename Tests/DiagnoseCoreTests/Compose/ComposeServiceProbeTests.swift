@@ -1,6 +1,11 @@
 import Testing
 
-@testable import DiagnoseCore
+@testable import DiagnoseCompose
+@testable import DiagnoseEngine
+@testable import DiagnosePlatform
+@testable import DiagnoseProbes
+@testable import DiagnoseReport
+@testable import DiagnoseRunbook
 
 @Suite(.serialized) struct ComposeServiceProbeTests {
     func observe(_ service: String, expect: String = "running") async throws -> Observation {

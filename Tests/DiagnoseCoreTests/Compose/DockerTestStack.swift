@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 
-@testable import DiagnoseCore
+@testable import DiagnoseCompose
+@testable import DiagnoseEngine
+@testable import DiagnosePlatform
+@testable import DiagnoseProbes
+@testable import DiagnoseReport
+@testable import DiagnoseRunbook
 
 /// A real compose project for the compose tests: Docker started if needed, a busybox image built once, one
 /// container per situation a probe must recognise, and everything removed when the test process exits.

@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 
-@testable import DiagnoseCore
+@testable import DiagnoseCompose
+@testable import DiagnoseEngine
+@testable import DiagnosePlatform
+@testable import DiagnoseProbes
+@testable import DiagnoseReport
+@testable import DiagnoseRunbook
 
 /// Network probes given `in: SERVICE` connect from the service container's network namespace and resolve
 /// names the way the compose network does.

@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 
-@testable import DiagnoseCore
+@testable import DiagnoseCompose
+@testable import DiagnoseEngine
+@testable import DiagnosePlatform
+@testable import DiagnoseProbes
+@testable import DiagnoseReport
+@testable import DiagnoseRunbook
 
 @Suite(.serialized) struct InContainerTests {
     func command(_ arguments: [String: ArgumentValue]) throws -> CommandProbe {

@@ -1,4 +1,9 @@
-import DiagnoseCore
+import DiagnoseCompose
+import DiagnoseEngine
+import DiagnosePlatform
+import DiagnoseProbes
+import DiagnoseReport
+import DiagnoseRunbook
 import Testing
 
 /// The dns probe against the machine's resolver (hosts file and loopback names only).

@@ -1,4 +1,9 @@
-import DiagnoseCore
+import DiagnoseCompose
+import DiagnoseEngine
+import DiagnosePlatform
+import DiagnoseProbes
+import DiagnoseReport
+import DiagnoseRunbook
 import Foundation
 
 /// The lab-shaped scenarios under Fixtures/report: a run (`NAME.run.json`) and its golden Markdown (`NAME.md`).

@@ -1,4 +1,9 @@
-import DiagnoseCore
+import DiagnoseCompose
+import DiagnoseEngine
+import DiagnosePlatform
+import DiagnoseProbes
+import DiagnoseReport
+import DiagnoseRunbook
 import Foundation
 
 /// A real `redis-server` on a free loopback port, in a scratch folder; killed by its pid when stopped or released.

@@ -1,0 +1,359 @@
+import DiagnosePlatform
+import Foundation
+import Synchronization
+
+/// How this machine runs compose: the `docker compose` plugin (v2) or the standalone `docker-compose` (v1).
+public struct ComposeCLI: Sendable, Hashable {
+    /// Which kind of compose CLI it is.
+    public enum Flavor: String, Sendable, Hashable {
+        /// `docker compose`, a docker CLI plugin (compose v2).
+        case plugin
+        /// `docker-compose` on PATH (compose v1, or a v2 binary installed standalone).
+        case standalone
+    }
+
+    /// Which kind it is.
+    public var flavor: Flavor
+    /// The words that start every compose command: `[/path/docker, compose]` or `[/path/docker-compose]`.
+    public var prefix: [String]
+
+    /// Where the docker CLI looks for plugins, in its order: the user's config folder, then the system folders.
+    public static func pluginFolders(environment: [String: String]) -> [String] {
+        let config =
+            environment["DOCKER_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? environment["HOME"].map { $0 + "/.docker" }
+        return (config.map { [$0 + "/cli-plugins"] } ?? []) + [
+            "/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins",
+            "/usr/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins",
+        ]
+    }
+
+    /// Finds compose without running anything: a `docker-compose` plugin file next to a `docker` on PATH,
+    /// else `docker-compose` on PATH.
+    public static func detect(environment: [String: String]) -> Result<ComposeCLI, ComposeError> {
+        let docker = executable(named: "docker", environment: environment)
+        if let docker {
+            for folder in pluginFolders(environment: environment)
+            where FileManager.default.isExecutableFile(atPath: folder + "/docker-compose") {
+                return .success(ComposeCLI(flavor: .plugin, prefix: [docker, "compose"]))
+            }
+        }
+        if let standalone = executable(named: "docker-compose", environment: environment) {
+            return .success(ComposeCLI(flavor: .standalone, prefix: [standalone]))
+        }
+        return .failure(docker == nil ? .dockerMissing : .composeMissing)
+    }
+
+    /// The first executable file of this name on the environment's PATH.
+    static func executable(named name: String, environment: [String: String]) -> String? {
+        let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for folder in path.split(separator: ":", omittingEmptySubsequences: true) {
+            let candidate = folder + "/" + name
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
+
+/// The resolved configuration printed by the compose CLI's `config`.
+public struct ComposeConfigOutput: Sendable, Hashable {
+    /// The command that ran.
+    public var command: [String]
+    /// How it ended and what it printed; stdout is the resolved YAML and holds secrets.
+    public var result: ProcessResult
+}
+
+/// A program run inside a service's container with `docker exec`.
+public struct ContainerExecution: Sendable, Hashable {
+    /// The container it ran in.
+    public var container: ContainerInfo
+    /// The full docker command.
+    public var command: [String]
+    /// How it ended and what it printed.
+    public var result: ProcessResult
+}
+
+/// The one way diagnose talks to Docker Compose, shared by every compose-backed probe of an invocation.
+///
+/// Container state is read from the engine once per project (`docker ps` by label, then one
+/// `docker inspect`) and shared by every caller, including concurrent ones; `config` runs once per project and
+/// a service's log is read once per number of lines asked for, however many patterns are searched in it.
+public final class ComposeAdapter: Sendable {
+    /// The environment docker and compose run with (PATH, DOCKER_HOST, COMPOSE_PROJECT_NAME...).
+    public let environment: [String: String]
+    /// The folder relative project paths start from.
+    public let workingDirectory: String
+    /// How long one `docker` call for state may take.
+    public let stateTimeout: Duration
+
+    private let cli: Result<ComposeCLI, ComposeError>
+    private let dockerPath: String?
+    private let states = Mutex<[String: Task<Result<ProjectState, ComposeError>, Never>]>([:])
+    private let configs = Mutex<[ComposeProject: Task<Result<ComposeConfigOutput, ComposeError>, Never>]>([:])
+    private let logReads = Mutex<[LogRead: Task<Result<(ContainerInfo, ProcessResult), ComposeError>, Never>]>([:])
+    private let started = Atomic<Int>(0)
+
+    /// An adapter for this environment; finding compose costs a few file checks, no process.
+    public init(environment: [String: String], workingDirectory: String, stateTimeout: Duration = .seconds(10)) {
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.stateTimeout = stateTimeout
+        cli = ComposeCLI.detect(environment: environment)
+        dockerPath = ComposeCLI.executable(named: "docker", environment: environment)
+    }
+
+    /// The compose CLI found, or why none was.
+    public var composeCLI: Result<ComposeCLI, ComposeError> { cli }
+
+    /// How many docker and compose processes this adapter started.
+    public var processesStarted: Int { started.load(ordering: .relaxed) }
+
+    /// The project a probe's selector names, resolved against this adapter's environment and folder.
+    public func project(_ selector: ComposeProject.Selector) -> ComposeProject {
+        let flavor = (try? cli.get().flavor) ?? .plugin
+        return ComposeProject.resolve(
+            name: selector.name, file: selector.file, directory: selector.directory, envFile: selector.envFile,
+            environment: environment, workingDirectory: workingDirectory, flavor: flavor)
+    }
+
+    // MARK: Compose CLI
+
+    /// The compose CLI's `config` for the project, run once per project per adapter.
+    public func config(
+        of project: ComposeProject, timeout: Duration, cancellation: CancellationFlag? = nil
+    ) async -> Result<ComposeConfigOutput, ComposeError> {
+        let task = configs.withLock { tasks in
+            if let running = tasks[project] { return running }
+            let task = Task { await self.runConfig(project, timeout: timeout, cancellation: cancellation) }
+            tasks[project] = task
+            return task
+        }
+        return await task.value
+    }
+
+    private func runConfig(
+        _ project: ComposeProject, timeout: Duration, cancellation: CancellationFlag?
+    ) async -> Result<ComposeConfigOutput, ComposeError> {
+        let cli: ComposeCLI
+        switch self.cli {
+        case .success(let found): cli = found
+        case .failure(let error): return .failure(error)
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: project.directory, isDirectory: &isDirectory),
+            isDirectory.boolValue
+        else {
+            // Launching in a missing folder fails like a missing program; say what is really missing.
+            return .failure(
+                .dockerFailed(
+                    command: "docker compose config", message: "the project folder \(project.directory) does not exist")
+            )
+        }
+        if let missing = project.files.first(where: { !FileManager.default.fileExists(atPath: $0) }) {
+            return .failure(
+                .dockerFailed(
+                    command: "docker compose config",
+                    message:
+                        "there is no compose file at \(missing); run diagnose in the stack's folder or pass --set compose_file=PATH"
+                ))
+        }
+        let command = cli.prefix + project.options + ["config"]
+        started.add(1, ordering: .relaxed)
+        let result = await ProcessRunner.run(
+            command, environment: environment, workingDirectory: project.directory, timeout: timeout,
+            captureLimit: 4 << 20, cancellation: cancellation)
+        switch result.ending {
+        case .launchFailed: return .failure(cli.flavor == .plugin ? .dockerMissing : .composeMissing)
+        case .cancelled: return .failure(.cancelled)
+        case .timedOut:
+            return .failure(
+                .dockerFailed(command: display(command), message: "no answer within \(timeout.shortDescription)"))
+        case .exited, .signalled: return .success(ComposeConfigOutput(command: command, result: result))
+        }
+    }
+
+    // MARK: Engine state
+
+    /// Every container of the project, read from the engine once per adapter and shared by all callers.
+    public func state(of project: String, cancellation: CancellationFlag? = nil) async -> Result<
+        ProjectState, ComposeError
+    > {
+        let task = states.withLock { tasks in
+            if let running = tasks[project] { return running }
+            let task = Task { await self.readState(project, cancellation: cancellation) }
+            tasks[project] = task
+            return task
+        }
+        return await task.value
+    }
+
+    private func readState(_ project: String, cancellation: CancellationFlag?) async -> Result<
+        ProjectState, ComposeError
+    > {
+        let listing = await docker(
+            ["ps", "-a", "-q", "--no-trunc", "--filter", "label=com.docker.compose.project=\(project)"],
+            timeout: stateTimeout, cancellation: cancellation)
+        let ids: [String]
+        switch listing.flatMap(engineAnswer) {
+        case .failure(let error): return .failure(error)
+        case .success(let result) where result.exitStatus != 0:
+            return .failure(.dockerFailed(command: "docker ps", message: result.stderr.firstLine.truncated(to: 300)))
+        case .success(let result):
+            ids = result.stdout.split(whereSeparator: \.isNewline).map(String.init)
+        }
+        guard !ids.isEmpty else { return .success(ProjectState(project: project, containers: [])) }
+        let inspection = await docker(
+            ["inspect"] + ids, timeout: stateTimeout, captureLimit: 16 << 20, cancellation: cancellation)
+        let result: ProcessResult
+        switch inspection {
+        case .failure(let error): return .failure(error)
+        case .success(let finished): result = finished
+        }
+        // A container removed between `ps` and `inspect` makes inspect exit 1 but still describe the others.
+        if let containers = try? JSONDecoder().decode([ContainerInfo].self, from: Data(result.stdout.utf8)) {
+            return .success(ProjectState(project: project, containers: containers))
+        }
+        return engineAnswer(result).flatMap { _ in
+            .failure(.dockerFailed(command: "docker inspect", message: "its output could not be read as JSON"))
+        }
+    }
+
+    /// The service's first container (by replica number), or why there is none.
+    public func container(
+        of service: String, in project: String, cancellation: CancellationFlag? = nil
+    ) async -> Result<ContainerInfo, ComposeError> {
+        await state(of: project, cancellation: cancellation).flatMap { state in
+            guard let first = state.containers(of: service).first else {
+                return .failure(.notCreated(service: service, project: project))
+            }
+            return .success(first)
+        }
+    }
+
+    // MARK: Containers
+
+    /// The last `tail` lines of the service's container log, standard output and error interleaved in order.
+    ///
+    /// Read once per service and `tail` per adapter: the steps searching one log for different patterns share it.
+    public func logs(
+        of service: String, in project: String, tail: Int, timeout: Duration, cancellation: CancellationFlag? = nil
+    ) async -> Result<(ContainerInfo, ProcessResult), ComposeError> {
+        let task = logReads.withLock { tasks in
+            let key = LogRead(project: project, service: service, tail: tail)
+            if let running = tasks[key] { return running }
+            let task = Task {
+                await self.readLogs(of: service, in: project, tail: tail, timeout: timeout, cancellation: cancellation)
+            }
+            tasks[key] = task
+            return task
+        }
+        return await task.value
+    }
+
+    private struct LogRead: Hashable {
+        var project: String
+        var service: String
+        var tail: Int
+    }
+
+    private func readLogs(
+        of service: String, in project: String, tail: Int, timeout: Duration, cancellation: CancellationFlag?
+    ) async -> Result<(ContainerInfo, ProcessResult), ComposeError> {
+        let container: ContainerInfo
+        switch await self.container(of: service, in: project, cancellation: cancellation) {
+        case .failure(let error): return .failure(error)
+        case .success(let found): container = found
+        }
+        // Only the current run's lines (and a second before it, for a crash loop's previous attempt): an
+        // error fixed by a restart must not be found again in the container's older history.
+        var arguments = ["logs", "--tail", String(tail)]
+        if let started = container.state.startedAt.flatMap(ContainerInfo.parseDockerDate) {
+            arguments += ["--since", String(Int(started.timeIntervalSince1970) - 1)]
+        }
+        let result = await docker(
+            arguments + [container.id], timeout: timeout, captureLimit: 64 << 20,
+            cancellation: cancellation, mergingStandardError: true, keepingEnd: true)
+        return result.flatMap { finished in
+            if case .timedOut = finished.ending {
+                return .failure(.engineUnreachable("docker logs gave no answer within \(timeout.shortDescription)"))
+            }
+            return engineAnswer(finished).flatMap { answered in
+                guard answered.exitStatus == 0 else {
+                    return .failure(
+                        .dockerFailed(command: "docker logs", message: answered.stdout.firstLine.truncated(to: 300)))
+                }
+                return .success((container, answered))
+            }
+        }
+    }
+
+    /// Runs `argv` inside the service's running container (`docker exec`, no TTY, no stdin).
+    ///
+    /// The timeout kills the local `docker exec`; a program inside the container that ignores the
+    /// lost connection may outlive it.
+    public func exec(
+        _ argv: [String], in service: String, project: String, timeout: Duration, cancellation: CancellationFlag? = nil
+    ) async -> Result<ContainerExecution, ComposeError> {
+        let container: ContainerInfo
+        switch await self.container(of: service, in: project, cancellation: cancellation) {
+        case .failure(let error): return .failure(error)
+        case .success(let found): container = found
+        }
+        guard container.isRunning else {
+            return .failure(.notRunning(service: service, container: container.name, status: container.state.status))
+        }
+        let arguments = ["exec", container.id] + argv
+        return await docker(arguments, timeout: timeout, cancellation: cancellation).flatMap { result in
+            // The container may have stopped after the state was read.
+            if result.exitStatus != 0, result.stderr.contains("is not running") {
+                return .failure(.notRunning(service: service, container: container.name, status: "stopped"))
+            }
+            if result.exitStatus != 0, result.stderr.contains("No such container") {
+                return .failure(.notCreated(service: service, project: project))
+            }
+            return engineAnswer(result).map { _ in
+                ContainerExecution(
+                    container: container, command: ["docker", "exec", container.name] + argv, result: result)
+            }
+        }
+    }
+
+    // MARK: Running docker
+
+    private func docker(
+        _ arguments: [String], timeout: Duration, captureLimit: Int = ProcessRunner.defaultCaptureLimit,
+        cancellation: CancellationFlag?, mergingStandardError: Bool = false, keepingEnd: Bool = false
+    ) async -> Result<ProcessResult, ComposeError> {
+        guard let dockerPath else { return .failure(.dockerMissing) }
+        started.add(1, ordering: .relaxed)
+        let result = await ProcessRunner.run(
+            [dockerPath] + arguments, environment: environment, workingDirectory: workingDirectory, timeout: timeout,
+            captureLimit: captureLimit, cancellation: cancellation, mergingStandardError: mergingStandardError,
+            keepingEnd: keepingEnd)
+        switch result.ending {
+        case .launchFailed: return .failure(.dockerMissing)
+        case .cancelled: return .failure(.cancelled)
+        case .timedOut where arguments.first == "ps" || arguments.first == "inspect":
+            return .failure(
+                .engineUnreachable("docker \(arguments[0]) gave no answer within \(timeout.shortDescription)"))
+        case .timedOut, .exited, .signalled: return .success(result)
+        }
+    }
+
+    /// The result when the engine answered, or `engineUnreachable`/`dockerFailed` when the docker CLI says it did not.
+    private func engineAnswer(_ result: ProcessResult) -> Result<ProcessResult, ComposeError> {
+        guard let status = result.exitStatus, status != 0 else { return .success(result) }
+        let message = (result.stderr.isEmpty ? result.stdout : result.stderr).trimmingWhitespace()
+        let unreachable = [
+            "Cannot connect to the Docker daemon", "Is the docker daemon running", "error during connect",
+            "permission denied while trying to connect", "dial unix",
+        ]
+        if unreachable.contains(where: message.contains) {
+            return .failure(.engineUnreachable(message.firstLine.truncated(to: 300)))
+        }
+        // A failing program inside `docker exec` is an answer, not a docker failure.
+        return .success(result)
+    }
+
+    private func display(_ command: [String]) -> String { command.map(shellQuoted).joined(separator: " ") }
+}

@@ -1,0 +1,182 @@
+import DiagnosePlatform
+import Foundation
+
+/// What `docker inspect` says about one container, the parts probes read.
+public struct ContainerInfo: Sendable, Hashable, Decodable {
+    /// The container's run state.
+    public struct State: Sendable, Hashable, Decodable {
+        /// `created`, `running`, `paused`, `restarting`, `removing`, `exited` or `dead`.
+        public var status: String
+        /// Whether the engine is restarting it after an exit.
+        public var restarting: Bool
+        /// Whether the kernel's OOM killer ended its last run.
+        public var oomKilled: Bool
+        /// The last run's exit code.
+        public var exitCode: Int
+        /// The engine's error for the last start, if any.
+        public var error: String?
+        /// When the current or last run started (RFC 3339).
+        public var startedAt: String?
+        /// Its healthcheck's state, when it has a healthcheck.
+        public var health: Health?
+        /// The process id of its main process on the host, 0 when it does not run.
+        public var pid: Int32?
+
+        enum CodingKeys: String, CodingKey {
+            case status = "Status", restarting = "Restarting", oomKilled = "OOMKilled", exitCode = "ExitCode"
+            case error = "Error", startedAt = "StartedAt", health = "Health", pid = "Pid"
+        }
+    }
+
+    /// A healthcheck's state.
+    public struct Health: Sendable, Hashable, Decodable {
+        /// `starting`, `healthy` or `unhealthy`.
+        public var status: String
+        /// Consecutive failed checks.
+        public var failingStreak: Int
+        /// The last few checks, oldest first.
+        public var log: [Check]
+
+        enum CodingKeys: String, CodingKey {
+            case status = "Status", failingStreak = "FailingStreak", log = "Log"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            status = try container.decode(String.self, forKey: .status)
+            failingStreak = try container.decodeIfPresent(Int.self, forKey: .failingStreak) ?? 0
+            log = try container.decodeIfPresent([Check].self, forKey: .log) ?? []
+        }
+    }
+
+    /// One healthcheck run.
+    public struct Check: Sendable, Hashable, Decodable {
+        /// The check command's exit code.
+        public var exitCode: Int
+        /// What it printed.
+        public var output: String
+
+        enum CodingKeys: String, CodingKey { case exitCode = "ExitCode", output = "Output" }
+    }
+
+    /// The container's configuration, the parts probes read.
+    public struct Config: Sendable, Hashable, Decodable {
+        /// `NAME=value` lines of its environment.
+        public var env: [String]
+        /// Its labels.
+        public var labels: [String: String]
+
+        enum CodingKeys: String, CodingKey { case env = "Env", labels = "Labels" }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            env = try container.decodeIfPresent([String].self, forKey: .env) ?? []
+            labels = try container.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
+        }
+    }
+
+    /// The full container id.
+    public var id: String
+    /// The container's name, without the leading slash.
+    public var name: String
+    /// How often the engine restarted it.
+    public var restartCount: Int
+    /// Its run state.
+    public var state: State
+    /// Its configuration.
+    public var config: Config
+    /// The networks it is attached to, by network name.
+    public var networks: [String: Network]
+
+    /// One network attachment: the container's address there and the names it answers to.
+    public struct Network: Sendable, Hashable, Decodable {
+        /// The IPv4 address, empty when it has none.
+        public var ipAddress: String
+        /// Names it answers to on this network (compose adds the service name).
+        public var aliases: [String]
+
+        enum CodingKeys: String, CodingKey { case ipAddress = "IPAddress", aliases = "Aliases" }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            ipAddress = try container.decodeIfPresent(String.self, forKey: .ipAddress) ?? ""
+            aliases = try container.decodeIfPresent([String].self, forKey: .aliases) ?? []
+        }
+    }
+
+    struct NetworkSettings: Decodable {
+        var networks: [String: Network]?
+        enum CodingKeys: String, CodingKey { case networks = "Networks" }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id = "Id", name = "Name", restartCount = "RestartCount", state = "State", config = "Config"
+        case networkSettings = "NetworkSettings"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        let name = try container.decode(String.self, forKey: .name)
+        self.name = name.hasPrefix("/") ? String(name.dropFirst()) : name
+        restartCount = try container.decodeIfPresent(Int.self, forKey: .restartCount) ?? 0
+        state = try container.decode(State.self, forKey: .state)
+        config = try container.decode(Config.self, forKey: .config)
+        networks = (try? container.decodeIfPresent(NetworkSettings.self, forKey: .networkSettings))?.networks ?? [:]
+    }
+
+    /// The compose service it belongs to.
+    public var service: String? { config.labels["com.docker.compose.service"] }
+
+    /// Whether `docker-compose run` made it, rather than `up`.
+    public var isOneOff: Bool { config.labels["com.docker.compose.oneoff"]?.lowercased() == "true" }
+
+    /// Its replica number within the service.
+    public var number: Int { config.labels["com.docker.compose.container-number"].flatMap { Int($0) } ?? 0 }
+
+    /// Whether it runs now.
+    public var isRunning: Bool { state.status == "running" }
+
+    /// The value of one variable in its environment, or nil when it is not set there.
+    public func environmentValue(_ name: String) -> String? {
+        let prefix = name + "="
+        return config.env.last { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
+    }
+}
+
+/// The containers of one compose project, read from the engine once.
+public struct ProjectState: Sendable, Hashable {
+    /// The project's name.
+    public var project: String
+    /// Every container labelled with the project, one-off ones included.
+    public var containers: [ContainerInfo]
+
+    /// Creates a state.
+    public init(project: String, containers: [ContainerInfo]) {
+        self.project = project
+        self.containers = containers
+    }
+
+    /// The service's containers made by `up`, by replica number.
+    public func containers(of service: String) -> [ContainerInfo] {
+        containers.filter { $0.service == service && !$0.isOneOff }.sorted { $0.number < $1.number }
+    }
+
+    /// The services that have containers, sorted.
+    public var services: [String] { Set(containers.compactMap(\.service)).sorted() }
+}
+
+extension ContainerInfo {
+    /// Parses Docker's RFC 3339 timestamps, with or without fractional seconds (Docker gives nanoseconds).
+    package static func parseDockerDate(_ text: String) -> Date? {
+        var trimmed = text
+        if let dot = text.firstIndex(of: "."),
+            let zone = text[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" })
+        {
+            trimmed = String(text[..<dot]) + String(text[zone...])
+        }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: trimmed)
+    }
+}

@@ -1,4 +1,0 @@
-extension ComposeError {
-    /// The observation a probe reports when the adapter cannot answer.
-    public var observation: Observation { .error(cause, description) }
-}

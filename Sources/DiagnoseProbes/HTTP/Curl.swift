@@ -1,0 +1,219 @@
+import CCurlShim
+import DiagnoseCompose
+import DiagnosePlatform
+
+/// One HTTP request as libcurl should make it.
+struct CurlRequest: Sendable {
+    /// The URL, with the scheme.
+    var url: String
+    /// The method; `HEAD` asks for no body.
+    var method: String = "GET"
+    /// Header lines, `Name: value`.
+    var headers: [String] = []
+    /// Whether to follow `Location` (at most `maximumRedirects` times).
+    var followRedirects = false
+    /// The limit for connecting and for the whole transfer; libcurl enforces both.
+    var timeout: Duration
+    /// Body bytes read before the transfer is stopped on purpose.
+    var readLimit: Int
+    /// Pinned name resolutions, `host:port:address` (CURLOPT_RESOLVE), for names only a compose network knows.
+    var resolve: [String] = []
+
+    /// Redirects followed at most, when following.
+    static let maximumRedirects = 10
+}
+
+/// Times libcurl measured, in microseconds since the transfer began; 0 for a phase never reached.
+struct CurlTiming: Sendable, Hashable {
+    /// The name was resolved.
+    var nameLookup: Int64 = 0
+    /// The TCP connection was made.
+    var connect: Int64 = 0
+    /// The TLS handshake was done.
+    var tlsHandshake: Int64 = 0
+    /// The first byte of the response arrived.
+    var firstByte: Int64 = 0
+    /// The transfer ended.
+    var total: Int64 = 0
+}
+
+/// What one libcurl transfer did.
+struct CurlResponse: Sendable {
+    /// libcurl's result.
+    var code: CURLcode
+    /// libcurl's explanation of a failure, from its error buffer; empty on success.
+    var message: String
+    /// The HTTP status, 0 when none arrived.
+    var status: Int
+    /// The errno of the last failed socket operation, 0 when none.
+    var osErrno: Int32
+    /// The address and port connected to (or last tried), if any.
+    var peer: String?
+    /// Where a redirect points when it was not followed.
+    var redirectURL: String?
+    /// The URL finally requested, after followed redirects.
+    var effectiveURL: String?
+    /// Redirects followed.
+    var redirectCount: Int
+    /// New connections made; 0 when none was ever established.
+    var connections: Int
+    /// The phases' times.
+    var timing: CurlTiming
+    /// The body, up to the read limit.
+    var body: [UInt8]
+    /// The server sent more than the read limit and the transfer was stopped there.
+    var stoppedAtLimit: Bool
+    /// The transfer was stopped because the run was cancelled.
+    var cancelled: Bool
+
+    /// The body stopped at the read limit is a complete enough answer to judge.
+    var isComplete: Bool { code == CURLE_OK || (code == CURLE_WRITE_ERROR && stoppedAtLimit) }
+}
+
+/// Blocking libcurl transfers; run them with `offload`.
+enum Curl {
+    /// libcurl's one-time global setup; Swift runs a static initializer once, thread-safely.
+    private static let globalInit: CURLcode = ccurl_global_init(Int(CURL_GLOBAL_DEFAULT))
+
+    /// Makes the request on the calling thread, honouring the flags within about a second.
+    static func perform(_ request: CurlRequest, cancellation: [CancellationFlag]) -> CurlResponse {
+        let state = TransferState(readLimit: request.readLimit, cancellation: cancellation)
+        var response = CurlResponse(
+            code: globalInit, message: "", status: 0, osErrno: 0, redirectCount: 0, connections: 0,
+            timing: CurlTiming(), body: [],
+            stoppedAtLimit: false, cancelled: false)
+        guard globalInit == CURLE_OK else {
+            response.message = ccurl_load_error().map { String(cString: $0) } ?? "libcurl could not be initialised"
+            return response
+        }
+        guard let handle = ccurl_easy_init() else {
+            response.code = CURLE_FAILED_INIT
+            response.message = "libcurl could not create a handle"
+            return response
+        }
+        defer { ccurl_easy_cleanup(handle) }
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { ccurl_slist_free_all(headerList) }
+        for line in request.headers { headerList = ccurl_slist_append(headerList, line) }
+        var resolveList: UnsafeMutablePointer<curl_slist>?
+        defer { ccurl_slist_free_all(resolveList) }
+        for entry in request.resolve { resolveList = ccurl_slist_append(resolveList, entry) }
+        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
+        defer { errorBuffer.deallocate() }
+        errorBuffer[0] = 0
+
+        let milliseconds = max(1, request.timeout.milliseconds)
+        let context = Unmanaged.passUnretained(state).toOpaque()
+        var setup = [
+            ccurl_set_string(handle, CURLOPT_URL, request.url),
+            // The probe checks the target itself: a proxy from the environment would hide its failures.
+            ccurl_set_string(handle, CURLOPT_PROXY, ""),
+            ccurl_set_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"),
+            ccurl_set_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"),
+            ccurl_set_string(handle, CURLOPT_USERAGENT, "diagnose"),
+            ccurl_set_long(handle, CURLOPT_NOSIGNAL, 1),
+            ccurl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds),
+            ccurl_set_long(handle, CURLOPT_TIMEOUT_MS, milliseconds),
+            ccurl_set_long(handle, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0),
+            ccurl_set_long(handle, CURLOPT_MAXREDIRS, request.followRedirects ? CurlRequest.maximumRedirects : 0),
+            ccurl_set_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer),
+            ccurl_set_slist(handle, CURLOPT_HTTPHEADER, headerList),
+            ccurl_set_slist(handle, CURLOPT_RESOLVE, resolveList),
+            ccurl_set_write_callback(handle, receiveBody, context),
+            ccurl_set_progress_callback(handle, checkCancellation, context),
+        ]
+        switch request.method {
+        case "GET": break
+        case "HEAD": setup.append(ccurl_set_long(handle, CURLOPT_NOBODY, 1))
+        default: setup.append(ccurl_set_string(handle, CURLOPT_CUSTOMREQUEST, request.method))
+        }
+        if let failed = setup.first(where: { $0 != CURLE_OK }) {
+            response.code = failed
+            response.message = String(cString: ccurl_easy_strerror(failed))
+            return response
+        }
+
+        response.code = withExtendedLifetime(state) { ccurl_easy_perform(handle) }
+        if response.code != CURLE_OK {
+            let detail = String(cString: errorBuffer)
+            response.message = detail.isEmpty ? String(cString: ccurl_easy_strerror(response.code)) : detail
+        }
+        response.status = Int(long(handle, CURLINFO_RESPONSE_CODE))
+        response.osErrno = Int32(truncatingIfNeeded: long(handle, CURLINFO_OS_ERRNO))
+        response.redirectCount = Int(long(handle, CURLINFO_REDIRECT_COUNT))
+        response.connections = Int(long(handle, CURLINFO_NUM_CONNECTS))
+        if let address = string(handle, CURLINFO_PRIMARY_IP), !address.isEmpty {
+            let port = long(handle, CURLINFO_PRIMARY_PORT)
+            response.peer = address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
+        }
+        response.redirectURL = string(handle, CURLINFO_REDIRECT_URL)
+        response.effectiveURL = string(handle, CURLINFO_EFFECTIVE_URL)
+        response.timing = CurlTiming(
+            nameLookup: offset(handle, CURLINFO_NAMELOOKUP_TIME_T), connect: offset(handle, CURLINFO_CONNECT_TIME_T),
+            tlsHandshake: offset(handle, CURLINFO_APPCONNECT_TIME_T),
+            firstByte: offset(handle, CURLINFO_STARTTRANSFER_TIME_T), total: offset(handle, CURLINFO_TOTAL_TIME_T))
+        response.body = state.body
+        response.stoppedAtLimit = state.stoppedAtLimit
+        response.cancelled = state.cancelled
+        return response
+    }
+
+    private static func long(_ handle: UnsafeMutableRawPointer, _ info: CURLINFO) -> Int {
+        var value = 0
+        return ccurl_get_long(handle, info, &value) == CURLE_OK ? value : 0
+    }
+
+    private static func offset(_ handle: UnsafeMutableRawPointer, _ info: CURLINFO) -> Int64 {
+        var value: curl_off_t = 0
+        return ccurl_get_off_t(handle, info, &value) == CURLE_OK ? Int64(value) : 0
+    }
+
+    private static func string(_ handle: UnsafeMutableRawPointer, _ info: CURLINFO) -> String? {
+        var value: UnsafePointer<CChar>?
+        guard ccurl_get_string(handle, info, &value) == CURLE_OK, let value else { return nil }
+        return String(cString: value)
+    }
+}
+
+/// The state the C callbacks share during one transfer, on the transfer's thread only.
+private final class TransferState {
+    let readLimit: Int
+    let cancellation: [CancellationFlag]
+    var body: [UInt8] = []
+    var stoppedAtLimit = false
+    var cancelled = false
+
+    init(readLimit: Int, cancellation: [CancellationFlag]) {
+        self.readLimit = readLimit
+        self.cancellation = cancellation
+    }
+
+    var isCancelled: Bool {
+        if !cancelled && cancellation.contains(where: \.isCancelled) { cancelled = true }
+        return cancelled
+    }
+
+    /// Keeps body bytes up to the limit; a short count past it makes libcurl stop the transfer.
+    func receive(_ bytes: UnsafeRawBufferPointer) -> Int {
+        if isCancelled { return 0 }
+        let room = readLimit - body.count
+        guard bytes.count > room else {
+            body.append(contentsOf: bytes)
+            return bytes.count
+        }
+        body.append(contentsOf: bytes.prefix(room))
+        stoppedAtLimit = true
+        return 0
+    }
+}
+
+private let receiveBody: ccurl_write_callback = { data, size, count, context in
+    guard let context else { return 0 }
+    let state = Unmanaged<TransferState>.fromOpaque(context).takeUnretainedValue()
+    return state.receive(UnsafeRawBufferPointer(start: data, count: size * count))
+}
+
+private let checkCancellation: ccurl_progress_callback = { context, _, _, _, _ in
+    guard let context else { return 0 }
+    return Unmanaged<TransferState>.fromOpaque(context).takeUnretainedValue().isCancelled ? 1 : 0
+}

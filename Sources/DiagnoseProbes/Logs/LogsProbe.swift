@@ -1,0 +1,243 @@
+import DiagnoseCompose
+import DiagnosePlatform
+
+/// Searches the end of a log for a pattern: a file, a command's output, or a compose service's container log.
+///
+/// Causes: `found` (fail, expect absent), `not-found` (fail, expect present); `unreadable`, `timeout`,
+/// `not-created`, `docker-missing`, `engine-unreachable`, `docker-error`, `cancelled` (error).
+public struct LogsProbe: Probe {
+    /// Where the log comes from.
+    public enum Source: Sendable, Hashable {
+        /// A file, read from its end.
+        case file(String)
+        /// A program's standard output and error, interleaved.
+        case command([String])
+        /// A compose service's container log (`docker logs --tail`).
+        case service(String, ComposeProject.Selector)
+    }
+
+    /// Whether the pattern must be absent or present.
+    public enum Expectation: String, Sendable, Hashable {
+        /// The step passes when no line matches.
+        case absent
+        /// The step passes when some line matches.
+        case present
+    }
+
+    /// Where the log comes from.
+    public var source: Source
+    /// What is searched for.
+    public var search: LineSearch
+    /// Whether it must be absent or present.
+    public var expect: Expectation
+    /// How many lines from the end are searched.
+    public var tail: Int
+    /// Lines shown around the match.
+    public var context: Int
+
+    /// The most traceback lines shown.
+    static let tracebackLines = 60
+    /// The most bytes of an excerpt.
+    static let excerptBytes = 8 * 1024
+
+    /// Builds the probe: exactly one of `file`, `command`, `service` (with `project`, `project_dir`, `compose_file`,
+    /// `env_file`); `pattern`; `expect`, `tail`, `context`.
+    public init(_ arguments: ProbeArguments) throws(ProbeArgumentError) {
+        let file = try arguments.string("file")
+        let command = try arguments.strings("command")
+        let service = try arguments.string("service")
+        switch (file, command, service) {
+        case (let file?, nil, nil): source = .file(file)
+        case (nil, let command?, nil):
+            guard let program = command.first, !program.isEmpty else {
+                throw ProbeArgumentError("command", "must name a program: command: [program, args...]")
+            }
+            source = .command(command)
+        case (nil, nil, let service?):
+            source = .service(service, try ComposeProject.Selector(arguments, fileArgument: "compose_file"))
+        default: throw ProbeArgumentError("", "give exactly one of 'file', 'command' or 'service'")
+        }
+        if case .service = source {
+        } else if let extra = ComposeProject.argumentNamesBesideFile.sorted().first(where: arguments.has) {
+            throw ProbeArgumentError(extra, "only applies to 'service:' logs")
+        }
+        guard let pattern = try arguments.pattern("pattern") else { throw ProbeArgumentError("pattern", "is required") }
+        search = LineSearch(pattern)
+        expect = try arguments.choice("expect", ["absent", "present"]).flatMap(Expectation.init(rawValue:)) ?? .absent
+        tail = try arguments.int("tail", in: 1...10_000_000) ?? 2000
+        context = try arguments.int("context", in: 0...100) ?? 0
+    }
+
+    public func run(_ context: ProbeContext) async -> Observation {
+        let log: LogTail
+        let name: String
+        var notes: [String] = []
+        switch source {
+        case .file(let path):
+            let full = context.resolve(path)
+            name = path
+            let lines = tail
+            do {
+                log = try await offload { () -> Result<LogTail, LogTail.ReadError> in
+                    Result { () throws(LogTail.ReadError) in try LogTail.read(path: full, lines: lines) }
+                }.get()
+            } catch {
+                return .error("unreadable", "cannot read the log \(error)")
+            }
+        case .command(let argv):
+            name = argv[0]
+            let result = await ProcessRunner.run(
+                argv, environment: context.environment, workingDirectory: context.workingDirectory,
+                timeout: context.timeout, captureLimit: LogTail.byteLimit, cancellation: context.cancellation,
+                mergingStandardError: true, keepingEnd: true)
+            let shown = "$ " + argv.map(shellQuoted).joined(separator: " ")
+            switch result.ending {
+            case .launchFailed: return .error("unreadable", "\(argv[0]) could not be started", evidence: [shown])
+            case .timedOut:
+                return .error(
+                    "timeout", "\(argv[0]) did not finish within \(context.timeout.shortDescription)", evidence: [shown]
+                )
+            case .cancelled: return .error("cancelled", "the run was cancelled", evidence: [shown])
+            case .exited(let status) where status != 0: notes.append("\(shown) exited with \(status)")
+            case .signalled(let signal): notes.append("\(shown) was killed by signal \(signal)")
+            case .exited: break
+            }
+            log = LogTail(ofEnd: result, lines: tail)
+        case .service(let service, let selector):
+            let project = context.compose.project(selector)
+            name = "service '\(service)'"
+            switch await context.compose.logs(
+                of: service, in: project.name, tail: tail, timeout: context.timeout, cancellation: context.cancellation)
+            {
+            case .failure(let error): return error.observation
+            case .success(let (container, result)):
+                let since = container.state.startedAt.map { " --since \($0) (this run)" } ?? ""
+                notes.append("$ docker logs --tail \(tail) \(container.name)\(since)")
+                log = LogTail(of: Array(result.stdout.utf8), lines: tail)
+            }
+        }
+        return judge(log, name: name, notes: notes)
+    }
+
+    /// Judges the searched tail.
+    func judge(_ log: LogTail, name: String, notes: [String]) -> Observation {
+        let matches = search.matchingLines(in: log.bytes)
+        let scope = "the last \(tail) lines of \(name)"
+        var evidence = notes
+        evidence.append(
+            "\(matches.count) matching line\(matches.count == 1 ? "" : "s") for /\(search.pattern.source)/ in \(scope)"
+                + " (read \(log.bytesRead) of \(log.sourceSize) bytes\(log.cutByLimit ? ", cut at the byte limit" : ""))"
+        )
+        guard let last = matches.last else {
+            return expect == .absent
+                ? .pass("no line matches /\(search.pattern.source)/ in \(scope)", evidence: evidence)
+                : .fail("not-found", "no line matches /\(search.pattern.source)/ in \(scope)", evidence: evidence)
+        }
+        let excerpt = Self.excerpt(around: last, in: log.bytes, context: context)
+        evidence.append(Redactor().redact(excerpt.text))
+        let line = Redactor().redact(String(decoding: log.bytes[last], as: UTF8.self)).trimmingWhitespace().truncated(
+            to: 200)
+        let what = excerpt.isTraceback ? "a Python traceback ending in" : "a line matching /\(search.pattern.source)/:"
+        return expect == .absent
+            ? .fail("found", "\(name) has \(what) \(line)", evidence: evidence)
+            : .pass("\(name) has \(what) \(line)", evidence: evidence)
+    }
+
+    /// The match with `context` lines around it; when the match ends a Python traceback, the whole traceback.
+    static func excerpt(around match: Range<Int>, in bytes: [UInt8], context: Int) -> (text: String, isTraceback: Bool)
+    {
+        bytes.withUnsafeBytes { buffer in
+            func previous(_ line: Range<Int>) -> Range<Int>? {
+                line.lowerBound == 0 ? nil : LineSearch.line(containing: line.lowerBound - 1, in: buffer)
+            }
+            func next(_ line: Range<Int>) -> Range<Int>? {
+                line.upperBound >= buffer.count ? nil : LineSearch.line(containing: line.upperBound + 1, in: buffer)
+            }
+            func text(_ line: Range<Int>) -> String { String(decoding: buffer[line], as: UTF8.self) }
+
+            var lines: [Range<Int>] = []
+            if let start = tracebackStart(endingAt: match, previous: previous, text: text) {
+                var cursor: Range<Int>? = start
+                while let line = cursor, line.lowerBound <= match.lowerBound {
+                    lines.append(line)
+                    cursor = next(line)
+                }
+            } else {
+                var before: [Range<Int>] = []
+                var cursor = previous(match)
+                while before.count < context, let line = cursor {
+                    before.insert(line, at: 0)
+                    cursor = previous(line)
+                }
+                var after: [Range<Int>] = []
+                cursor = next(match)
+                while after.count < context, let line = cursor, !(line.isEmpty && line.upperBound >= buffer.count) {
+                    after.append(line)
+                    cursor = next(line)
+                }
+                return (bounded(before + [match] + after, text: text, keepEnd: false), false)
+            }
+            return (bounded(lines, text: text, keepEnd: true), true)
+        }
+    }
+
+    /// Where the traceback that the match ends starts: walking up over indented lines (and chained
+    /// "During handling..." sections) to `Traceback (most recent call last):`.
+    static func tracebackStart(
+        endingAt match: Range<Int>, previous: (Range<Int>) -> Range<Int>?, text: (Range<Int>) -> String
+    ) -> Range<Int>? {
+        let header = "Traceback (most recent call last):"
+        let chains = [
+            "During handling of the above exception, another exception occurred:",
+            "The above exception was the direct cause of the following exception:",
+        ]
+        guard let first = text(match).first, first != " ", first != "\t" else { return nil }
+        var start: Range<Int>?
+        var cursor = previous(match)
+        var walked = 0
+        while let line = cursor, walked < 2000 {
+            walked += 1
+            let content = text(line)
+            if content.hasSuffix(header) {
+                start = line
+                // A chained exception continues above: blank, the chain sentence, blank, the earlier exception.
+                guard let blank = previous(line), text(blank).trimmingWhitespace().isEmpty,
+                    let sentence = previous(blank), chains.contains(text(sentence).trimmingWhitespace()),
+                    let gap = previous(sentence), text(gap).trimmingWhitespace().isEmpty,
+                    let earlier = previous(gap)
+                else { break }
+                cursor = previous(earlier)
+                continue
+            }
+            guard content.first == " " || content.first == "\t" else { break }
+            cursor = previous(line)
+        }
+        return start
+    }
+
+    /// Lines joined, keeping at most `tracebackLines` lines and `excerptBytes` bytes, from the end or the start.
+    static func bounded(_ lines: [Range<Int>], text: (Range<Int>) -> String, keepEnd: Bool) -> String {
+        var kept = keepEnd ? Array(lines.suffix(tracebackLines)) : Array(lines.prefix(tracebackLines))
+        var size = kept.reduce(0) { $0 + $1.count + 1 }
+        while size > excerptBytes, kept.count > 1 {
+            size -= (keepEnd ? kept.removeFirst() : kept.removeLast()).count + 1
+        }
+        var shown = kept.map { text($0).truncated(to: excerptBytes) }
+        let dropped = lines.count - kept.count
+        if dropped > 0 {
+            let note = "(\(dropped) line\(dropped == 1 ? "" : "s") \(keepEnd ? "above" : "below") not shown)"
+            if keepEnd { shown.insert(note, at: 0) } else { shown.append(note) }
+        }
+        return shown.joined(separator: "\n")
+    }
+}
+
+extension ProbeKind {
+    /// `logs`: a pattern is absent from (or present in) the end of a log.
+    public static let logs = ProbeKind(
+        name: "logs", required: ["pattern"],
+        optional: ComposeProject.argumentNamesBesideFile.union([
+            "file", "command", "service", "expect", "tail", "context",
+        ])
+    ) { arguments throws(ProbeArgumentError) in try LogsProbe(arguments) }
+}

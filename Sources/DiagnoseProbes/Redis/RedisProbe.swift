@@ -1,0 +1,468 @@
+import DiagnoseCompose
+import DiagnosePlatform
+import Foundation
+
+/// Connects to Redis, authenticates, selects the database and runs a command, speaking RESP itself.
+///
+/// Causes, fail (the stack is wrong): `connection-refused`, `dns-failure`, `dns-timeout`, `connect-timeout`,
+/// `connect-failed`, `reply-timeout`, `connection-closed`, `connection-reset`, `auth-required`, `auth-failed`,
+/// `not-redis`, `loading`, `error-reply`, `unexpected-reply`, `queue-too-long`.
+/// Causes, error (the probe cannot tell): `tls-unsupported`, `cancelled`; a bad URL is `bad-argument`.
+public struct RedisProbe: Probe {
+    /// Where to connect and as whom; nil when the URL is read from the container's environment (`url_env`).
+    public var url: RedisURL?
+    /// What to send and how to judge the replies.
+    public var exchange: RedisExchange
+    /// The compose service whose container the probe connects from (`in:`), if any.
+    public var service: String?
+    /// The variable of that container's environment holding the URL (`url_env:`), if any.
+    public var urlEnvironmentVariable: String?
+    /// Which compose project `in:` refers to.
+    var selector: ComposeProject.Selector
+
+    /// Builds the probe: `url` (or `in` with `url_env`), and optionally `command`, `queue`, `max_queue`.
+    public init(_ arguments: ProbeArguments) throws(ProbeArgumentError) {
+        service = try arguments.string("in")
+        urlEnvironmentVariable = try arguments.string("url_env")
+        selector = try ComposeProject.Selector(arguments)
+        if service == nil,
+            let extra = (ComposeProject.argumentNames.union(["url_env"])).sorted().first(where: arguments.has)
+        {
+            throw ProbeArgumentError(extra, "only applies with 'in: SERVICE'")
+        }
+        switch (try arguments.string("url"), urlEnvironmentVariable) {
+        case (let text?, nil): url = try RedisURL(parsing: text)
+        case (nil, .some): url = nil
+        case (.some, .some): throw ProbeArgumentError("", "give either 'url' or 'url_env', not both")
+        case (nil, nil): throw ProbeArgumentError("url", "is required (or, with 'in:', 'url_env: VARIABLE')")
+        }
+        let commandText = try arguments.string("command") ?? "PING"
+        guard let command = RedisExchange.words(commandText) else {
+            throw ProbeArgumentError(
+                "command", "expected a Redis command such as PING or 'GET key', got '\(commandText)'")
+        }
+        let queue = try arguments.string("queue")
+        let maxQueue = try arguments.int("max_queue")
+        if maxQueue != nil && queue == nil {
+            throw ProbeArgumentError("max_queue", "needs 'queue': the name of the list whose length is checked")
+        }
+        exchange = RedisExchange(
+            user: url?.user, password: url?.password, db: url?.db ?? 0, command: command, queue: queue,
+            maxQueue: maxQueue)
+    }
+
+    public func run(_ context: ProbeContext) async -> Observation {
+        var vantage: ContainerVantage?
+        if let service {
+            switch await ContainerVantage.locate(service, selector: selector, context: context) {
+            case .failure(let error): return error.observation
+            case .success(let found): vantage = found
+            }
+        }
+        var url = self.url
+        var exchange = self.exchange
+        var origin: [String] = vantage.map { [$0.description] } ?? []
+        if let variable = urlEnvironmentVariable, let vantage {
+            guard let value = vantage.container.environmentValue(variable), !value.isEmpty else {
+                return .fail(
+                    "unset", "\(variable) is not set in the environment of \(vantage.container.name)", evidence: origin)
+            }
+            do {
+                let parsed = try RedisURL(parsing: value)
+                url = parsed
+                exchange = RedisExchange(
+                    user: parsed.user, password: parsed.password, db: parsed.db, command: exchange.command,
+                    queue: exchange.queue, maxQueue: exchange.maxQueue)
+                origin.append("url from \(variable) of \(vantage.container.name)")
+            } catch {
+                return .error(
+                    "bad-argument", "\(variable) of \(vantage.container.name) is not a Redis URL: \(error.message)",
+                    evidence: origin)
+            }
+        }
+        guard let url else { return .error("bad-argument", "no Redis URL") }
+        let target = url.shown
+        guard !url.tls else {
+            return .error(
+                "tls-unsupported", "\(target) asks for TLS, which the redis probe does not speak",
+                evidence: ["url: \(target)"])
+        }
+        let finalExchange = exchange
+        let shownOrigin = origin
+        let standpoint = vantage
+        return await NetworkDeadline.offloaded(context) { deadline in
+            let clock = ContinuousClock()
+            let began = clock.now
+            if let standpoint, let problem = standpoint.enter() {
+                return .error("namespace-denied", problem, evidence: shownOrigin)
+            }
+            var observation = Self.exchange(
+                finalExchange, with: url, deadline: deadline, timeout: context.timeout,
+                resolve: standpoint.map { $0.resolve } ?? Resolver.resolve)
+            observation.evidence.insert(contentsOf: shownOrigin + ["url: \(target)"], at: 0)
+            observation.evidence.append("time: \(began.duration(to: clock.now).milliseconds)ms")
+            return observation
+        }
+    }
+
+    /// Connects and runs the exchange over TCP; blocking, bounded by the deadline.
+    static func exchange(
+        _ exchange: RedisExchange, with url: RedisURL, deadline: NetworkDeadline, timeout: Duration,
+        resolve: (String, Int, NetworkDeadline) -> Result<[SocketAddress], NetworkFailure> = Resolver.resolve
+    ) -> Observation {
+        let addresses: [SocketAddress]
+        switch resolve(url.host, url.port, deadline) {
+        case .success(let found): addresses = found
+        case .failure(let failure):
+            return TCPProbe.observation(failure, host: url.host, port: url.port, timeout: timeout)
+        }
+        var attempts: [String] = []
+        let connection: TCPConnection
+        switch TCPConnection.connect(to: addresses, deadline: deadline, attempts: &attempts) {
+        case .success(let connected): connection = connected
+        case .failure(let failure):
+            var observation = TCPProbe.observation(failure, host: url.host, port: url.port, timeout: timeout)
+            observation.evidence += attempts
+            return observation
+        }
+        if case .failure(let failure) = connection.send(exchange.request, deadline: deadline) {
+            return exchange.judge([], stoppedBy: failure, timeout: timeout)
+        }
+        let received = connection.receive(cap: RedisExchange.maxReplyBytes, deadline: deadline) {
+            exchange.isComplete($0)
+        }
+        var observation = exchange.judge(received.bytes, stoppedBy: received.failure, timeout: timeout)
+        observation.evidence.insert("connected to \(connection.address)", at: 0)
+        return observation
+    }
+}
+
+/// A `redis://[user:password@]host[:port][/db]` or `rediss://` URL.
+public struct RedisURL: Sendable, Hashable {
+    /// Whether the scheme is `rediss` (TLS).
+    public var tls: Bool
+    /// The host name or address, without brackets.
+    public var host: String
+    /// The port; 6379 unless given.
+    public var port: Int
+    /// The ACL user, if given.
+    public var user: String?
+    /// The password, if given; never shown.
+    public var password: String?
+    /// The database number; 0 unless given.
+    public var db: Int
+
+    /// Parses the URL, or says what is wrong without repeating any password.
+    public init(parsing text: String) throws(ProbeArgumentError) {
+        let shown = Self.masked(text)
+        func bad(_ problem: String) -> ProbeArgumentError {
+            ProbeArgumentError("url", "\(problem); expected redis://[user:password@]host[:port][/db], got '\(shown)'")
+        }
+        let trimmed = text.trimmingWhitespace()
+        guard let separator = trimmed.range(of: "://") else { throw bad("no scheme") }
+        switch trimmed[..<separator.lowerBound].lowercased() {
+        case "redis": tls = false
+        case "rediss": tls = true
+        default: throw bad("the scheme must be redis or rediss")
+        }
+        var rest = trimmed[separator.upperBound...]
+        if let at = rest.lastIndex(of: "@") {
+            let userinfo = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+            guard let colon = userinfo.firstIndex(of: ":") else {
+                throw bad("a user needs a password: user:password@")
+            }
+            guard let user = String(userinfo[..<colon]).removingPercentEncoding,
+                let password = String(userinfo[userinfo.index(after: colon)...]).removingPercentEncoding
+            else { throw bad("bad percent-encoding in the user or password") }
+            self.user = user.isEmpty ? nil : user
+            self.password = password
+        }
+        if let query = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<query] }
+        let authority: Substring
+        if let slash = rest.firstIndex(of: "/") {
+            authority = rest[..<slash]
+            let path = rest[rest.index(after: slash)...]
+            if path.isEmpty {
+                db = 0
+            } else {
+                guard path.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(path), number <= 1_000_000 else {
+                    throw bad("the database must be a number")
+                }
+                db = number
+            }
+        } else {
+            authority = rest
+            db = 0
+        }
+        var portText: Substring?
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { throw bad("unclosed [ in the host") }
+            host = String(authority[authority.index(after: authority.startIndex)..<close])
+            let after = authority[authority.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { throw bad("unexpected text after the host") }
+                portText = after.dropFirst()
+            }
+        } else if let colon = authority.firstIndex(of: ":") {
+            host = String(authority[..<colon])
+            portText = authority[authority.index(after: colon)...]
+        } else {
+            host = String(authority)
+        }
+        guard !host.isEmpty, !host.contains(" ") else {
+            throw bad("no host")
+        }
+        if let portText {
+            guard let number = Int(portText), (1...65535).contains(number) else {
+                throw bad("the port must be 1...65535")
+            }
+            port = number
+        } else {
+            port = 6379
+        }
+    }
+
+    /// The URL as it may be shown: the password replaced by `***`.
+    public var shown: String {
+        let scheme = tls ? "rediss" : "redis"
+        let credentials = password == nil ? "" : "\(user ?? ""):\(Redactor.mask)@"
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        return "\(scheme)://\(credentials)\(hostPart):\(port)/\(db)"
+    }
+
+    /// Any text given as a URL with everything before its last `@` after the scheme masked.
+    static func masked(_ text: String) -> String {
+        guard let at = text.lastIndex(of: "@") else { return text }
+        let scheme = text.range(of: "://").map { String(text[..<$0.upperBound]) } ?? ""
+        return scheme + Redactor.mask + text[at...]
+    }
+}
+
+/// The RESP conversation of the redis probe, apart from any transport: the request bytes to send, and a
+/// verdict on the raw reply bytes, however they were obtained (a socket, or a client run inside a container).
+public struct RedisExchange: Sendable, Hashable {
+    /// The most reply bytes read; a reply still incomplete at this size is not a Redis reply worth waiting for.
+    public static let maxReplyBytes = 1 << 20
+
+    /// The ACL user for AUTH, if any.
+    public var user: String?
+    /// The password for AUTH, if any.
+    public var password: String?
+    /// The database to SELECT (not sent for 0).
+    public var db: Int
+    /// The command checked, as words.
+    public var command: [String]
+    /// A list whose length is reported (LLEN), if any.
+    public var queue: String?
+    /// The longest the queue may be.
+    public var maxQueue: Int?
+
+    /// What each command of the pipeline is for, in the order sent.
+    enum Purpose: Sendable, Hashable { case auth, select, info, command, queueLength }
+
+    /// Creates an exchange.
+    public init(user: String?, password: String?, db: Int, command: [String], queue: String?, maxQueue: Int?) {
+        self.user = user
+        self.password = password
+        self.db = db
+        self.command = command
+        self.queue = queue
+        self.maxQueue = maxQueue
+    }
+
+    var purposes: [Purpose] {
+        (password == nil ? [] : [.auth]) + (db == 0 ? [] : [.select]) + [.info, .command]
+            + (queue == nil ? [] : [.queueLength])
+    }
+
+    /// The pipelined request: AUTH, SELECT, INFO server, the command, LLEN, as needed.
+    public var request: [UInt8] {
+        purposes.flatMap { purpose -> [UInt8] in
+            switch purpose {
+            case .auth: return respCommand(["AUTH"] + (user.map { [$0] } ?? []) + [password ?? ""])
+            case .select: return respCommand(["SELECT", String(db)])
+            case .info: return respCommand(["INFO", "server"])
+            case .command: return respCommand(command)
+            case .queueLength: return respCommand(["LLEN", queue ?? ""])
+            }
+        }
+    }
+
+    /// Whether these bytes hold every reply, or can never become a valid one: reading can stop.
+    public func isComplete(_ reply: some Collection<UInt8>) -> Bool {
+        let parsed = RESPParser.parseAll(reply, limit: purposes.count)
+        return parsed.invalid != nil || parsed.values.count == purposes.count
+    }
+
+    var isPing: Bool { command.count == 1 && command[0].uppercased() == "PING" }
+
+    /// Judges the reply bytes; `failure` says why they ended, if the transport stopped before they were complete.
+    public func judge(_ reply: some Collection<UInt8>, stoppedBy failure: NetworkFailure?, timeout: Duration)
+        -> Observation
+    {
+        let redactor = Redactor(secrets: [password].compactMap { $0 })
+        let purposes = self.purposes
+        let parsed = RESPParser.parseAll(reply, limit: purposes.count)
+        var evidence: [String] = []
+        let name = redactor.redact(command.joined(separator: " ")).truncated(to: 80)
+
+        for (purpose, value) in zip(purposes, parsed.values) {
+            let shown = redactor.redact(value.shown)
+            if case .error(let message) = value {
+                let upper = message.uppercased()
+                if upper.hasPrefix("LOADING") {
+                    return .fail(
+                        "loading", "Redis is loading its dataset into memory and refuses commands",
+                        evidence: evidence + [shown])
+                }
+                if purpose == .auth {
+                    return .fail(
+                        "auth-failed", "Redis rejected the credentials: \(redactor.redact(message))",
+                        evidence: evidence + ["AUTH -> \(shown)"])
+                }
+                if upper.hasPrefix("NOAUTH") {
+                    return .fail(
+                        "auth-required", "Redis requires a password and the URL gives none",
+                        evidence: evidence + ["\(label(purpose, command: name)) -> \(shown)"])
+                }
+            }
+            switch purpose {
+            case .auth:
+                break
+            case .select:
+                if case .error(let message) = value {
+                    return .fail(
+                        "error-reply", "SELECT \(db) failed: \(redactor.redact(message))",
+                        evidence: evidence + ["SELECT \(db) -> \(shown)"])
+                }
+                evidence.append("db: \(db)")
+            case .info:
+                if let version = value.text.flatMap(Self.version(inInfo:)) {
+                    evidence.append("server: redis \(version)")
+                }
+                if db == 0 { evidence.append("db: 0") }
+            case .command:
+                evidence.append("\(name) -> \(shown)")
+                if case .error(let message) = value {
+                    return .fail(
+                        "error-reply", "\(name) failed: \(redactor.redact(message).truncated(to: 120))",
+                        evidence: evidence)
+                }
+                if isPing && value.text?.uppercased() != "PONG" {
+                    return .fail("unexpected-reply", "PING was answered with \(shown), not PONG", evidence: evidence)
+                }
+            case .queueLength:
+                let queue = self.queue ?? ""
+                evidence.append("LLEN \(queue) -> \(shown)")
+                guard case .integer(let length) = value else {
+                    return .fail("error-reply", "LLEN \(queue) failed: \(shown)", evidence: evidence)
+                }
+                if let maxQueue, length > maxQueue {
+                    return .fail(
+                        "queue-too-long",
+                        "queue '\(queue)' holds \(length) messages, more than \(maxQueue): nothing seems to consume it",
+                        evidence: evidence)
+                }
+            }
+        }
+
+        if let reason = parsed.invalid {
+            return .fail(
+                "not-redis", "the server's reply is not Redis (RESP): \(reason)",
+                evidence: evidence + ["reply starts: \(Self.printable(reply.prefix(80)))"])
+        }
+        if parsed.values.count < purposes.count {
+            let got = reply.isEmpty ? "no reply" : "an incomplete reply (\(reply.count) bytes)"
+            let start = reply.isEmpty ? [] : ["reply starts: \(Self.printable(reply.prefix(80)))"]
+            switch failure {
+            case .replyTimeout?:
+                return .fail(
+                    "reply-timeout",
+                    "the server accepted the connection but sent \(got) within \(timeout.shortDescription)",
+                    evidence: evidence + start)
+            case .cancelled?:
+                return .error("cancelled", "the run was cancelled while waiting for Redis", evidence: evidence + start)
+            case .broken(let message)?:
+                return .fail(
+                    "connection-reset", "the connection broke after \(got): \(message)", evidence: evidence + start)
+            case nil where reply.count >= Self.maxReplyBytes:
+                return .fail(
+                    "not-redis", "the reply exceeds \(Self.maxReplyBytes) bytes without completing",
+                    evidence: evidence + start)
+            default:
+                return .fail(
+                    "connection-closed", "the server closed the connection after \(got)", evidence: evidence + start)
+            }
+        }
+        let version = evidence.first { $0.hasPrefix("server: ") }.map { " (" + $0.dropFirst(8) + ")" } ?? ""
+        let answer = parsed.values[purposes.firstIndex(of: .command) ?? 0]
+        return .pass("\(name) -> \(redactor.redact(answer.shown).truncated(to: 80))\(version)", evidence: evidence)
+    }
+
+    /// The command sent for a purpose, as shown in the evidence.
+    func label(_ purpose: Purpose, command name: String) -> String {
+        switch purpose {
+        case .auth: return "AUTH"
+        case .select: return "SELECT \(db)"
+        case .info: return "INFO server"
+        case .command: return name
+        case .queueLength: return "LLEN \(queue ?? "")"
+        }
+    }
+
+    /// `redis_version` from the text of `INFO server`.
+    static func version(inInfo text: String) -> String? {
+        for line in text.split(whereSeparator: { $0 == "\r\n" || $0 == "\n" || $0 == "\r" })
+        where line.hasPrefix("redis_version:") {
+            return String(line.dropFirst("redis_version:".count)).trimmingWhitespace()
+        }
+        return nil
+    }
+
+    /// Bytes as text, with anything not printable ASCII escaped.
+    static func printable(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { byte in
+            switch byte {
+            case 0x0d: return "\\r"
+            case 0x0a: return "\\n"
+            case 0x20..<0x7f: return String(UnicodeScalar(byte))
+            default: return "\\x" + (byte < 16 ? "0" : "") + String(byte, radix: 16)
+            }
+        }.joined()
+    }
+
+    /// A command line split into words; double or single quotes group words. Nil when empty or unbalanced.
+    public static func words(_ text: String) -> [String]? {
+        var words: [String] = []
+        var current = ""
+        var quote: Character?
+        var inWord = false
+        for character in text {
+            if let open = quote {
+                if character == open { quote = nil } else { current.append(character) }
+            } else if character == "\"" || character == "'" {
+                quote = character
+                inWord = true
+            } else if character == " " || character == "\t" {
+                if inWord { words.append(current) }
+                current = ""
+                inWord = false
+            } else {
+                current.append(character)
+                inWord = true
+            }
+        }
+        guard quote == nil else { return nil }
+        if inWord { words.append(current) }
+        return words.isEmpty ? nil : words
+    }
+}
+
+extension ProbeKind {
+    /// `redis`: connects, authenticates and runs a command (PING by default), optionally checking a queue's length.
+    public static let redis = ProbeKind(
+        name: "redis",
+        optional: ComposeProject.argumentNames.union(["url", "command", "queue", "max_queue", "in", "url_env"])
+    ) { arguments throws(ProbeArgumentError) in try RedisProbe(arguments) }
+}

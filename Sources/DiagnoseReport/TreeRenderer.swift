@@ -1,0 +1,98 @@
+import DiagnosePlatform
+import DiagnoseProbes
+import DiagnoseRunbook
+
+/// Draws a runbook's decision tree: as indented text, or as a Mermaid flowchart with an optional taken path.
+public struct TreeRenderer: Sendable {
+    /// Creates a renderer.
+    public init() {}
+
+    /// An input's template as it may be shown: a literal or a default of a secret-looking input is masked.
+    static func shown(_ input: Input) -> String {
+        let redacted = Redactor().redact(input.template)
+        guard Redactor.isSecretName(input.name), !input.template.isEmpty else { return redacted }
+        guard input.template.hasPrefix("${"), input.template.hasSuffix("}") else { return Redactor.mask }
+        guard let separator = input.template.range(of: ":-") else { return input.template }
+        return String(input.template[..<separator.upperBound]) + Redactor.mask + "}"
+    }
+
+    /// The tree as indented text, each step once; a step reached twice is referred to.
+    public func text(_ runbook: Runbook) -> String {
+        var out = "\(runbook.id): \(runbook.title)\n"
+        if !runbook.description.isEmpty { out += "  \(runbook.description)\n" }
+        if !runbook.inputs.isEmpty {
+            out += "  inputs:\n"
+            for input in runbook.inputs { out += "    \(input.name) = \(Self.shown(input))\n" }
+        }
+        var shown = Set<String>()
+        func draw(_ id: String, indent: String, via: String) {
+            if let diagnosis = runbook.diagnosis(id) {
+                out += "\(indent)\(via)⇒ \(diagnosis.id) [\(diagnosis.severity.rawValue)]: \(diagnosis.title)\n"
+                return
+            }
+            guard let step = runbook.step(id) else { return }
+            guard shown.insert(id).inserted else {
+                out += "\(indent)\(via)→ \(id) (see above)\n"
+                return
+            }
+            out += "\(indent)\(via)\(step.id): \(step.title) [\(step.probe), \(step.timeout.shortDescription)]\n"
+            for edge in step.edges {
+                draw(
+                    edge.target, indent: indent + "    ",
+                    via: "\(edge.outcome.rawValue)\(edge.cause.map { " (\($0))" } ?? ""): ")
+            }
+        }
+        draw(runbook.start, indent: "  ", via: "")
+        return out
+    }
+
+    /// The tree as a Mermaid flowchart; steps and edges on `taken` (step ids, then the diagnosis id) are highlighted.
+    public func mermaid(_ runbook: Runbook, taken: [String] = []) -> String {
+        func node(_ id: String) -> String {
+            (runbook.diagnosis(id) != nil ? "d_" : "s_")
+                + id.map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+        }
+        func label(_ text: String) -> String {
+            text.map { character -> String in
+                switch character {
+                case "\"": "#quot;"
+                case "<": "#lt;"
+                case ">": "#gt;"
+                default: String(character)
+                }
+            }.joined()
+        }
+        var lines = ["flowchart TD"]
+        for step in runbook.steps {
+            lines.append("    \(node(step.id))[\"\(label(step.title))<br/><small>\(step.probe)</small>\"]")
+        }
+        for diagnosis in runbook.diagnoses {
+            lines.append("    \(node(diagnosis.id))([\"\(diagnosis.severity.rawValue): \(label(diagnosis.title))\"])")
+        }
+        var edgeIndex = 0
+        var takenEdges: [Int] = []
+        let takenPairs = Set(zip(taken, taken.dropFirst()).map { "\($0.0)>\($0.1)" })
+        for step in runbook.steps {
+            for edge in step.edges {
+                lines.append(
+                    "    \(node(step.id)) -->|\(edge.outcome.rawValue)\(edge.cause.map { ": \($0)" } ?? "")| \(node(edge.target))"
+                )
+                if takenPairs.contains("\(step.id)>\(edge.target)") { takenEdges.append(edgeIndex) }
+                edgeIndex += 1
+            }
+        }
+        lines.append("    classDef ok fill:#e6f4ea,stroke:#1e8e3e")
+        lines.append("    classDef warning fill:#fef7e0,stroke:#f9ab00")
+        lines.append("    classDef critical fill:#fce8e6,stroke:#d93025")
+        for severity in Severity.allCases {
+            let ids = runbook.diagnoses.filter { $0.severity == severity }.map { node($0.id) }
+            if !ids.isEmpty { lines.append("    class \(ids.joined(separator: ",")) \(severity.rawValue)") }
+        }
+        if !taken.isEmpty {
+            lines.append("    classDef taken stroke:#1a73e8,stroke-width:3px")
+            lines.append("    class \(taken.map(node).joined(separator: ",")) taken")
+            for index in takenEdges { lines.append("    linkStyle \(index) stroke:#1a73e8,stroke-width:3px") }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
