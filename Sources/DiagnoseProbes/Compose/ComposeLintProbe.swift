@@ -189,7 +189,7 @@ public struct ComposeLintProbe: Probe {
         let envValues =
             (try? EnvFile(parsing: TextFile.read(context.resolve(envFile)) ?? "")
                 .values) ?? [:]
-        let value = Self.interpolated(raw) { context.environment[$0] ?? envValues[$0] }
+        let value = VariableExpansion.composeInterpolated(raw) { context.environment[$0] ?? envValues[$0] }
         let evidence = ["\(service): \(variable)=\(value)"]
         guard let url = URLComponents(string: value), let host = url.host, !host.isEmpty else {
             return .fail(
@@ -255,47 +255,6 @@ public struct ComposeLintProbe: Probe {
     func unknownService(_ name: String, _ services: [String: Node]) -> Observation {
         .error(
             "invalid", "\(file) has no service '\(name)'; services: \(services.keys.sorted().joined(separator: ", "))")
-    }
-
-    /// A value with compose's interpolation applied: `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`,
-    /// `${VAR:?error}`, `${VAR?error}` (an unset required variable reads as empty) and `$$`.
-    static func interpolated(_ text: String, lookup: (String) -> String?) -> String {
-        var result = ""
-        var rest = Substring(text)
-        func isNameCharacter(_ character: Character) -> Bool {
-            character.isASCII && (character.isLetter || character.isNumber || character == "_")
-        }
-        while let dollar = rest.firstIndex(of: "$") {
-            result += rest[..<dollar]
-            let after = rest[rest.index(after: dollar)...]
-            if after.first == "$" {
-                result += "$"
-                rest = after.dropFirst()
-            } else if after.first == "{", let close = after.firstIndex(of: "}") {
-                let body = after[after.index(after: after.startIndex)..<close]
-                let name = body.prefix(while: isNameCharacter)
-                let modifier = body[name.endIndex...]
-                let value = lookup(String(name))
-                if modifier.hasPrefix(":-") {
-                    result += (value?.isEmpty == false ? value! : String(modifier.dropFirst(2)))
-                } else if modifier.hasPrefix("-") {
-                    result += value ?? String(modifier.dropFirst())
-                } else {
-                    result += value ?? ""
-                }
-                rest = after[after.index(after: close)...]
-            } else {
-                let name = after.prefix(while: isNameCharacter)
-                if name.isEmpty {
-                    result += "$"
-                    rest = after
-                } else {
-                    result += lookup(String(name)) ?? ""
-                    rest = after[name.endIndex...]
-                }
-            }
-        }
-        return result + rest
     }
 
     /// A service's environment entries, from the list form (`- NAME=value`) or the map form.

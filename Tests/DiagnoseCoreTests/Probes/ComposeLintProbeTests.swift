@@ -110,13 +110,13 @@ import Testing
 
     @Test func composeInterpolationFormsAreUnderstood() {
         let lookup: (String) -> String? = { ["SET": "http://backend:8000", "EMPTY": ""][$0] }
-        #expect(ComposeLintProbe.interpolated("${SET}", lookup: lookup) == "http://backend:8000")
-        #expect(ComposeLintProbe.interpolated("$SET/x", lookup: lookup) == "http://backend:8000/x")
-        #expect(ComposeLintProbe.interpolated("${EMPTY:-d}", lookup: lookup) == "d")
-        #expect(ComposeLintProbe.interpolated("${EMPTY-d}", lookup: lookup) == "")
-        #expect(ComposeLintProbe.interpolated("${UNSET-d}", lookup: lookup) == "d")
-        #expect(ComposeLintProbe.interpolated("${SET:?must be set}", lookup: lookup) == "http://backend:8000")
-        #expect(ComposeLintProbe.interpolated("$$HOME", lookup: lookup) == "$HOME")
+        #expect(VariableExpansion.composeInterpolated("${SET}", lookup: lookup) == "http://backend:8000")
+        #expect(VariableExpansion.composeInterpolated("$SET/x", lookup: lookup) == "http://backend:8000/x")
+        #expect(VariableExpansion.composeInterpolated("${EMPTY:-d}", lookup: lookup) == "d")
+        #expect(VariableExpansion.composeInterpolated("${EMPTY-d}", lookup: lookup) == "")
+        #expect(VariableExpansion.composeInterpolated("${UNSET-d}", lookup: lookup) == "d")
+        #expect(VariableExpansion.composeInterpolated("${SET:?must be set}", lookup: lookup) == "http://backend:8000")
+        #expect(VariableExpansion.composeInterpolated("$$HOME", lookup: lookup) == "$HOME")
     }
 
     @Test func aURLWithALiteralPasswordIsAHardcodedSecret() async throws {
