@@ -88,9 +88,9 @@ public final class ComposeAdapter: Sendable {
 
     private let cli: Result<ComposeCLI, ComposeError>
     private let dockerPath: String?
-    private let states = Mutex<[String: Task<Result<ProjectState, ComposeError>, Never>]>([:])
-    private let configs = Mutex<[ComposeProject: Task<Result<ComposeConfigOutput, ComposeError>, Never>]>([:])
-    private let logReads = Mutex<[LogRead: Task<Result<(ContainerInfo, ProcessResult), ComposeError>, Never>]>([:])
+    private let states = SingleFlight<String, Result<ProjectState, ComposeError>>()
+    private let configs = SingleFlight<ComposeProject, Result<ComposeConfigOutput, ComposeError>>()
+    private let logReads = SingleFlight<LogRead, Result<(ContainerInfo, ProcessResult), ComposeError>>()
     private let started = Atomic<Int>(0)
 
     /// An adapter for this environment; finding compose costs a few file checks, no process.
@@ -122,13 +122,9 @@ public final class ComposeAdapter: Sendable {
     public func config(
         of project: ComposeProject, timeout: Duration, cancellation: CancellationFlag? = nil
     ) async -> Result<ComposeConfigOutput, ComposeError> {
-        let task = configs.withLock { tasks in
-            if let running = tasks[project] { return running }
-            let task = Task { await self.runConfig(project, timeout: timeout, cancellation: cancellation) }
-            tasks[project] = task
-            return task
-        }
-        return await task.value
+        await configs.value(for: project) {
+            await self.runConfig(project, timeout: timeout, cancellation: cancellation)
+        }.value
     }
 
     private func runConfig(
@@ -178,13 +174,7 @@ public final class ComposeAdapter: Sendable {
     public func state(of project: String, cancellation: CancellationFlag? = nil) async -> Result<
         ProjectState, ComposeError
     > {
-        let task = states.withLock { tasks in
-            if let running = tasks[project] { return running }
-            let task = Task { await self.readState(project, cancellation: cancellation) }
-            tasks[project] = task
-            return task
-        }
-        return await task.value
+        await states.value(for: project) { await self.readState(project, cancellation: cancellation) }.value
     }
 
     private func readState(_ project: String, cancellation: CancellationFlag?) async -> Result<
@@ -238,19 +228,12 @@ public final class ComposeAdapter: Sendable {
     public func logs(
         of service: String, in project: String, tail: Int, timeout: Duration, cancellation: CancellationFlag? = nil
     ) async -> Result<(ContainerInfo, ProcessResult), ComposeError> {
-        let task = logReads.withLock { tasks in
-            let key = LogRead(project: project, service: service, tail: tail)
-            if let running = tasks[key] { return running }
-            let task = Task {
-                await self.readLogs(of: service, in: project, tail: tail, timeout: timeout, cancellation: cancellation)
-            }
-            tasks[key] = task
-            return task
-        }
-        return await task.value
+        await logReads.value(for: LogRead(project: project, service: service, tail: tail)) {
+            await self.readLogs(of: service, in: project, tail: tail, timeout: timeout, cancellation: cancellation)
+        }.value
     }
 
-    private struct LogRead: Hashable {
+    private struct LogRead: Hashable, Sendable {
         var project: String
         var service: String
         var tail: Int

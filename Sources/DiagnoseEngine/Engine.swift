@@ -195,7 +195,7 @@ public struct Engine: Sendable {
         stepContext.timeout = step.timeout
         let context = stepContext
         let grace = self.grace
-        return await cache.observation(for: key) {
+        return await cache.value(for: key) {
             await Self.runWithBackstop(probe, context: context, grace: grace)
         }
     }
