@@ -47,11 +47,30 @@ let package = Package(
         ),
         .target(name: "CCurlShim", dependencies: ["CLibCurl"], linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CProcessShim"),
-        .testTarget(
-            name: "DiagnoseCoreTests",
+        // Tests mirror the modules; each depends on the module it tests and the shared helpers.
+        .target(
+            name: "DiagnoseTestSupport",
             dependencies: ["DiagnoseEngine"],
+            path: "Tests/DiagnoseTestSupport"
+        ),
+        .testTarget(name: "DiagnosePlatformTests", dependencies: ["DiagnosePlatform", "DiagnoseTestSupport"]),
+        .testTarget(name: "DiagnoseComposeTests", dependencies: ["DiagnoseCompose", "DiagnoseTestSupport"]),
+        .testTarget(
+            name: "DiagnoseProbesTests",
+            dependencies: ["DiagnoseProbes", "DiagnoseTestSupport"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(
+            name: "DiagnoseRunbookTests",
+            dependencies: ["DiagnoseRunbook", "DiagnoseTestSupport"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "DiagnoseReportTests",
+            dependencies: ["DiagnoseReport", "DiagnoseTestSupport"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(name: "DiagnoseEngineTests", dependencies: ["DiagnoseEngine", "DiagnoseTestSupport"]),
         .testTarget(
             name: "DiagnoseEndToEndTests",
             dependencies: ["DiagnoseEngine"]

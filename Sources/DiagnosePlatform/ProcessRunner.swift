@@ -117,7 +117,7 @@ public enum ProcessRunner {
         }
     }
 
-    static func runBlocking(
+    package static func runBlocking(
         _ argv: [String], environment: [String: String]?, workingDirectory: String?, timeout: Duration,
         captureLimit: Int, cancellation: [CancellationFlag], mergingStandardError: Bool = false,
         keepingEnd: Bool = false

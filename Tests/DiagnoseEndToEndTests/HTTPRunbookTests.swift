@@ -32,7 +32,7 @@ import Testing
     }
 
     static let serverScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("DiagnoseCoreTests/Fixtures/http_server.py")
+        .deletingLastPathComponent().appendingPathComponent("DiagnoseProbesTests/Fixtures/http_server.py")
 
     @Test func aRunbookOfHTTPStepsReachesItsDiagnosisWithoutShowingSecrets() throws {
         let diagnose = Self.products.appendingPathComponent("diagnose")

@@ -1,0 +1,47 @@
+import DiagnosePlatform
+import DiagnoseTestSupport
+import Foundation
+import Testing
+
+@testable import DiagnoseCompose
+
+@Suite struct ComposeProjectTests {
+    @Test func nameFollowsExplicitThenEnvironmentThenEnvFileThenFolder() throws {
+        let directory = try temporaryDirectory("Name_Test") + "/My.App-1"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        func name(_ explicit: String? = nil, environment: [String: String] = [:]) -> String {
+            ComposeProject.resolve(
+                name: explicit, environment: environment, workingDirectory: directory, flavor: .standalone
+            ).name
+        }
+        #expect(name() == "myapp-1")
+        try "COMPOSE_PROJECT_NAME=FromDotEnv\n".write(toFile: directory + "/.env", atomically: true, encoding: .utf8)
+        #expect(name() == "fromdotenv")
+        #expect(name(environment: ["COMPOSE_PROJECT_NAME": "From_Env"]) == "from_env")
+        #expect(name("Explicit", environment: ["COMPOSE_PROJECT_NAME": "From_Env"]) == "explicit")
+    }
+
+    @Test func versionsNormalizeNamesTheirOwnWay() {
+        #expect(ComposeProject.normalizedName("_My Stack.v2", flavor: .standalone) == "_mystackv2")
+        #expect(ComposeProject.normalizedName("_My Stack.v2", flavor: .plugin) == "mystackv2")
+    }
+
+    @Test func fileGivesTheDefaultDirectoryAndOptionsNameEverything() {
+        let project = ComposeProject.resolve(
+            file: "deploy/compose.yml", envFile: "prod.env", environment: [:], workingDirectory: "/srv/app")
+        #expect(project.directory == "/srv/app/deploy")
+        #expect(project.name == "deploy")
+        #expect(
+            project.options == [
+                "-f", "/srv/app/deploy/compose.yml", "--project-directory", "/srv/app/deploy", "--env-file",
+                "/srv/app/prod.env", "-p", "deploy",
+            ])
+    }
+
+    @Test func detectionFindsStandaloneComposeWithoutPlugin() throws {
+        let home = try temporaryDirectory("home")
+        let cli = try ComposeCLI.detect(environment: ["PATH": "/usr/bin:/bin", "HOME": home]).get()
+        #expect(cli.flavor == .standalone)
+        #expect(cli.prefix == ["/usr/bin/docker-compose"])
+    }
+}

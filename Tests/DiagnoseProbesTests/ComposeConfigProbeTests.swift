@@ -1,0 +1,148 @@
+import DiagnoseCompose
+import DiagnosePlatform
+import DiagnoseTestSupport
+import Foundation
+import Testing
+
+@testable import DiagnoseProbes
+
+@Suite(.serialized) struct ComposeConfigProbeTests {
+    /// A project folder holding this compose file.
+    func project(_ yaml: String) throws -> String {
+        let directory = try temporaryDirectory("config")
+        try yaml.write(toFile: directory + "/docker-compose.yml", atomically: true, encoding: .utf8)
+        return directory
+    }
+
+    func observe(_ directory: String, environment: [String: String] = ProcessInfo.processInfo.environment) async throws
+        -> (Observation, ComposeAdapter)
+    {
+        let context = ProbeContext(timeout: .seconds(20), environment: environment, workingDirectory: directory)
+        let probe = try ComposeConfigProbe(ProbeArguments([:]))
+        return (await probe.run(context), context.compose)
+    }
+
+    @Test func aMissingProjectFolderIsNamedNotMistakenForAMissingCLI() async throws {
+        let (observation, adapter) = try await observe("/nonexistent/diagnose-project")
+        #expect(observation.outcome == .error)
+        #expect(observation.cause == "docker-error")
+        #expect(
+            (observation.summary + observation.evidence.joined()).contains(
+                "/nonexistent/diagnose-project does not exist"))
+        #expect(adapter.processesStarted == 0)
+    }
+
+    @Test func validFilePasses() async throws {
+        let directory = try project(
+            """
+            version: "3.8"
+            services:
+              web:
+                image: dgtest-busybox:latest
+                environment:
+                  GEMINI_API_KEY: AIza-very-secret-value
+            """)
+        let (observation, adapter) = try await observe(directory)
+        #expect(observation.outcome == .pass)
+        #expect(!observation.evidence.joined().contains("AIza-very-secret-value"))
+        // The resolved YAML stays available to other probes, without another run.
+        let config = try await adapter.config(of: adapter.project(.init()), timeout: .seconds(20)).get()
+        #expect(config.result.stdout.contains("GEMINI_API_KEY"))
+        #expect(adapter.processesStarted == 1)
+    }
+
+    @Test func unsetVariableFailsNamingEachVariable() async throws {
+        let directory = try project(
+            """
+            version: "3.8"
+            services:
+              web:
+                image: "dgtest-busybox:${DGTEST_TAG}"
+                environment:
+                  REDIS_URL: ${DGTEST_REDIS_URL}
+            """)
+        var environment = ProcessInfo.processInfo.environment
+        environment["DGTEST_TAG"] = nil
+        environment["DGTEST_REDIS_URL"] = nil
+        let (observation, _) = try await observe(directory, environment: environment)
+        #expect(observation.outcome == .fail)
+        #expect(observation.cause == "unset-variable")
+        #expect(observation.evidence.contains("unset variable: DGTEST_TAG"))
+        #expect(observation.evidence.contains("unset variable: DGTEST_REDIS_URL"))
+        #expect(observation.evidence.contains { $0.contains("The DGTEST_TAG variable is not set") })
+    }
+
+    @Test func variableFromTheProjectsEnvFileIsSet() async throws {
+        let directory = try project(
+            """
+            version: "3.8"
+            services:
+              web:
+                image: "dgtest-busybox:${DGTEST_TAG}"
+            """)
+        try "DGTEST_TAG=latest\n".write(toFile: directory + "/.env", atomically: true, encoding: .utf8)
+        let (observation, _) = try await observe(directory)
+        #expect(observation.outcome == .pass)
+    }
+
+    @Test func misspelledKeyIsInvalid() async throws {
+        let directory = try project(
+            """
+            version: "3.8"
+            services:
+              backend:
+                image: dgtest-busybox:latest
+                enviroment:
+                  A: b
+            """)
+        let (observation, _) = try await observe(directory)
+        #expect(observation.outcome == .fail)
+        #expect(observation.cause == "invalid")
+        #expect(
+            observation.evidence.contains {
+                $0.contains("Unsupported config option for services.backend: 'enviroment'")
+            })
+    }
+
+    @Test func missingComposeIsAnErrorNotAFailure() async throws {
+        let directory = try project("services: {}\n")
+        let (observation, _) = try await observe(directory, environment: ["PATH": "/nonexistent", "HOME": directory])
+        #expect(observation.outcome == .error)
+        #expect(observation.cause == "docker-missing")
+    }
+
+    /// Compose v2 cannot run here; a fake `docker-compose` CLI plugin in DOCKER_CONFIG proves that the real docker
+    /// CLI is asked for `docker compose` with the project's options, and that v2's warning format is understood.
+    @Test func composePluginIsPreferredAndGetsTheProjectOptions() async throws {
+        let directory = try project("services: {}\n")
+        let config = try temporaryDirectory("docker-config")
+        try FileManager.default.createDirectory(atPath: config + "/cli-plugins", withIntermediateDirectories: true)
+        let plugin = config + "/cli-plugins/docker-compose"
+        try """
+        #!/bin/sh
+        if [ "$1" = docker-cli-plugin-metadata ]; then
+          echo '{"SchemaVersion":"0.1.0","Vendor":"dgtest","Version":"v2.99.0","ShortDescription":"fake compose"}'
+          exit 0
+        fi
+        printf '%s\\n' "$@" > "\(config)/argv"
+        echo 'WARN[0000] The "DGTEST_SECRET_TOKEN" variable is not set. Defaulting to a blank string.' >&2
+        echo 'services: {}'
+        """.write(toFile: plugin, atomically: true, encoding: .utf8)
+        chmod(plugin, 0o755)
+        var environment = ProcessInfo.processInfo.environment
+        environment["DOCKER_CONFIG"] = config
+        environment["COMPOSE_PROJECT_NAME"] = "_Dg Test"
+
+        let (observation, adapter) = try await observe(directory, environment: environment)
+        #expect(try adapter.composeCLI.get().flavor == .plugin)
+        #expect(observation.cause == "unset-variable")
+        #expect(observation.evidence.contains("unset variable: DGTEST_SECRET_TOKEN"))
+        let argv = try String(contentsOfFile: config + "/argv", encoding: .utf8).split(separator: "\n")
+        let resolved = URL(fileURLWithPath: directory).standardizedFileURL.path
+        #expect(
+            argv == [
+                "compose", "-f", "\(resolved)/docker-compose.yml", "--project-directory", "\(resolved)", "-p", "dgtest",
+                "config",
+            ])
+    }
+}

@@ -1,0 +1,210 @@
+import DiagnoseCompose
+import DiagnosePlatform
+import DiagnoseTestSupport
+import Foundation
+import Testing
+
+@testable import DiagnoseProbes
+
+/// A real compose project for the compose tests: Docker started if needed, a busybox image built once, one
+/// container per situation a probe must recognise, and everything removed when the test process exits.
+actor DockerTestStack {
+    /// The project's name: `dgtest-` and this test process's PID, so that two checkouts running the suite at once on
+    /// one engine never share (or remove) each other's containers.
+    static let projectName = "dgtest-stack-\(getpid())"
+    static let image = "dgtest-busybox:latest"
+
+    static let shared = DockerTestStack()
+
+    private var ready: Task<String, any Error>?
+
+    /// The folder holding the project's compose file, once every container is in its expected state.
+    func directory() async throws -> String {
+        if let ready { return try await ready.value }
+        let task = Task { try await Self.bringUp() }
+        ready = task
+        return try await task.value
+    }
+
+    /// The environment the tests run docker with.
+    static var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    /// An adapter for the stack's folder, fresh so each test reads state itself.
+    func adapter() async throws -> ComposeAdapter {
+        ComposeAdapter(environment: Self.environment, workingDirectory: try await directory())
+    }
+
+    /// A probe context whose compose adapter looks at the stack.
+    func context(timeout: Duration = .seconds(20)) async throws -> ProbeContext {
+        let directory = try await directory()
+        return ProbeContext(
+            timeout: timeout, environment: Self.environment, workingDirectory: directory,
+            compose: ComposeAdapter(environment: Self.environment, workingDirectory: directory))
+    }
+
+    static let composeFile = """
+        version: "2.4"
+        services:
+          healthy:
+            image: \(image)
+            command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+            healthcheck: {test: ["CMD", "true"], interval: 1s, timeout: 1s, retries: 1}
+            environment:
+              BACKEND_URL: http://backend:8000
+              REDIS_URL: redis://:s3cr3t-pass@redis:6379/0
+              API_KEY: sk-test-0123456789
+          unhealthy:
+            image: \(image)
+            command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+            healthcheck: {test: ["CMD-SHELL", "echo 'db check failed: connection refused'; exit 1"], interval: 1s, timeout: 1s, retries: 1}
+          starting:
+            image: \(image)
+            command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+            healthcheck: {test: ["CMD", "true"], interval: 1h, timeout: 1s, retries: 1}
+          plain:
+            image: \(image)
+            command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+          exited:
+            image: \(image)
+            command: ["sh", "-c", "echo 'giving up'; exit 3"]
+          restarting:
+            image: \(image)
+            command: ["sh", "-c", "echo 'crash'; exit 1"]
+            restart: always
+          crashing:
+            image: \(image)
+            command: ["sh", "-c", "echo 'celery starting'; sleep 0.3; cat /traceback.txt >&2; echo 'after the traceback' >&2; exit 2"]
+            volumes: ["./traceback.txt:/traceback.txt:ro"]
+          oom:
+            image: \(image)
+            command: ["tail", "/dev/zero"]
+            mem_limit: 8m
+            memswap_limit: 8m
+          recovered:
+            image: \(image)
+            command: ["sh", "-c", "if [ -f /ran ]; then echo 'started cleanly'; else touch /ran; echo \\"ImportError: cannot import name 'settings'\\"; fi; trap 'exit 0' TERM; while true; do sleep 1; done"]
+          web:
+            image: \(image)
+            command: ["sh", "-c", "mkdir -p /www && echo ok > /www/health && exec httpd -f -p 8000 -h /www"]
+          never:
+            image: \(image)
+            command: ["true"]
+        """
+
+    static let traceback = """
+        Unable to load celery application.
+        Traceback (most recent call last):
+          File "/usr/lib/python3/dist-packages/celery/app/utils.py", line 383, in find_app
+            sym = symbol_by_name(app, imp=imp)
+                  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+          File "/usr/lib/python3.11/importlib/__init__.py", line 126, in import_module
+            return _bootstrap._gcd_import(name[level:], package, level)
+        ModuleNotFoundError: No module named 'app.tasks'
+
+        """
+
+    private static func bringUp() async throws -> String {
+        try await startEngineIfNeeded()
+        try await buildImageIfNeeded()
+        // The folder's name is the project's name, so probes find the project the way compose would.
+        let directory = try temporaryDirectory("stack") + "/" + projectName
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try composeFile.write(toFile: directory + "/docker-compose.yml", atomically: true, encoding: .utf8)
+        try traceback.write(toFile: directory + "/traceback.txt", atomically: true, encoding: .utf8)
+        atexit { DockerTestStack.tearDown() }
+        try await compose(["down", "-v", "-t", "0"], in: directory)
+        try await compose(
+            [
+                "up", "-d", "healthy", "unhealthy", "starting", "plain", "exited", "restarting", "crashing", "oom",
+                "web", "recovered",
+            ],
+            in: directory)
+        try await waitForStates(in: directory)
+        return directory
+    }
+
+    /// Waits until each container shows the state its test expects.
+    private static func waitForStates(in directory: String) async throws {
+        let expected: [String: (ContainerInfo) -> Bool] = [
+            "healthy": { $0.state.health?.status == "healthy" },
+            "unhealthy": { $0.state.health?.status == "unhealthy" },
+            "exited": { $0.state.status == "exited" },
+            "restarting": { $0.state.status == "restarting" && $0.restartCount >= 1 },
+            "crashing": { $0.state.status == "exited" },
+            // Docker 20.10 on cgroup v2 sometimes misses the OOM event of a container that dies at once
+            // (exit 137, OOMKilled false); the wait below starts such a container again until the flag is set.
+            "oom": { $0.state.status == "exited" && $0.state.oomKilled },
+        ]
+        for _ in 0..<120 {
+            let adapter = ComposeAdapter(environment: environment, workingDirectory: directory)
+            let state = try await adapter.state(of: projectName).get()
+            let waiting = expected.filter { service, isReady in
+                !(state.containers(of: service).first.map(isReady) ?? false)
+            }
+            if waiting.isEmpty { return }
+            if let oom = state.containers(of: "oom").first, oom.state.status == "exited", !oom.state.oomKilled {
+                _ = await run(["docker", "start", oom.id])
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw StackError("the test stack's containers did not reach their expected states within 30s")
+    }
+
+    static func startEngineIfNeeded() async throws {
+        if await run(["docker", "info"]).exitStatus == 0 { return }
+        _ = await run([
+            "/bin/sh", "-c",
+            "nohup setsid dockerd --iptables=false --bridge=none >/var/log/dockerd.log 2>&1 </dev/null &",
+        ])
+        for _ in 0..<60 {
+            if await run(["docker", "info"]).exitStatus == 0 { return }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        throw StackError("dockerd did not answer within 30s; see /var/log/dockerd.log")
+    }
+
+    static func buildImageIfNeeded() async throws {
+        if await run(["docker", "image", "inspect", image]).exitStatus == 0 { return }
+        let directory = try temporaryDirectory("image")
+        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: directory + "/busybox")
+        try """
+        FROM scratch
+        COPY busybox /bin/busybox
+        RUN ["/bin/busybox", "--install", "-s", "/bin"]
+        """.write(toFile: directory + "/Dockerfile", atomically: true, encoding: .utf8)
+        let built = await run(["docker", "build", "--network", "host", "-t", image, directory], timeout: .seconds(120))
+        guard built.exitStatus == 0 else { throw StackError("docker build failed: \(built.stderr)") }
+    }
+
+    @discardableResult
+    static func compose(_ arguments: [String], in directory: String) async throws -> ProcessResult {
+        let result = await run(
+            ["docker-compose", "-p", projectName, "-f", directory + "/docker-compose.yml"] + arguments,
+            timeout: .seconds(120), workingDirectory: directory)
+        guard result.exitStatus == 0 else {
+            throw StackError("docker-compose \(arguments.joined(separator: " ")) failed: \(result.stderr)")
+        }
+        return result
+    }
+
+    /// Removes the project's containers and network; runs at process exit.
+    static func tearDown() {
+        _ = ProcessRunner.runBlocking(
+            [
+                "/bin/sh", "-c",
+                "ids=$(docker ps -aq --filter label=com.docker.compose.project=\(projectName)); "
+                    + "[ -z \"$ids\" ] || docker rm -f -v $ids; docker network rm \(projectName)_default",
+            ], environment: nil, workingDirectory: nil, timeout: .seconds(60), captureLimit: 4096, cancellation: [])
+    }
+
+    static func run(
+        _ argv: [String], timeout: Duration = .seconds(30), workingDirectory: String? = nil
+    ) async -> ProcessResult {
+        await ProcessRunner.run(argv, workingDirectory: workingDirectory, timeout: timeout)
+    }
+}
+
+struct StackError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

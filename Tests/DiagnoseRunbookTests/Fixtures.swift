@@ -1,0 +1,5 @@
+import DiagnoseTestSupport
+import Foundation
+
+/// This target's `Fixtures` folder.
+let fixtures = fixturesFolder()
