@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of Fuzz/ with the fuzzer and address sanitizers, then, for each target:
-#   1. replays every committed input (the seeds in Fuzz/corpus/<target>/ and the kept findings in
+#   1. replays every committed input (the seeds: Fuzz/corpus/<target>/, or for runbook the shipped runbooks/ and the
+#      malformed-runbook fixtures, read where they live so that no copy drifts; the kept findings in
 #      Fuzz/regressions/<target>/, plus the runbook regressions of the unit tests) once each;
 #   2. fuzzes: by default for FUZZ_SECONDS (default 60) from fresh random seeds (open-ended, for people);
 #      with --ci, FUZZ_RUNS inputs (per target, below) from the fixed seed FUZZ_SEED, so that two runs on
@@ -43,8 +44,9 @@ stat() { grep -m1 -o "stat::$1: *[0-9]*" "$2" | grep -o '[0-9]*$' || echo 0; }
 
 failed=0
 for target in "${targets[@]}"; do
+    seeds=("Fuzz/corpus/$target")
     case $target in
-        runbook) executable=FuzzRunbook runs=${FUZZ_RUNS:-20000} ;;
+        runbook) executable=FuzzRunbook runs=${FUZZ_RUNS:-20000} seeds=(runbooks Tests/DiagnoseRunbookTests/Fixtures/malformed) ;;
         envfile) executable=FuzzEnvFile runs=${FUZZ_RUNS:-300000} ;;
         resp) executable=FuzzRESP runs=${FUZZ_RUNS:-300000} ;;
         *) echo "fuzz: unknown target '$target'; targets are runbook, envfile and resp" >&2; exit 2 ;;
@@ -54,7 +56,7 @@ for target in "${targets[@]}"; do
 
     # 1. Every committed input, once.
     kept=()
-    for folder in "Fuzz/corpus/$target" "Fuzz/regressions/$target" \
+    for folder in "${seeds[@]}" "Fuzz/regressions/$target" \
         $([ "$target" = runbook ] && find Tests -type d -name fuzz-regressions); do
         [ -d "$folder" ] && while IFS= read -r -d '' file; do kept+=("$file"); done \
             < <(find "$folder" -type f ! -name '*.txt' -print0 | sort -z)
@@ -79,7 +81,7 @@ for target in "${targets[@]}"; do
     fi
     log=$out/$target/fuzz.log
     echo "fuzz: $target: $what (log: $log)" >&2
-    if "${fixed[@]}" "$bin/$executable" "$out/$target/corpus" "Fuzz/corpus/$target" "${budget[@]}" "${limits[@]}" \
+    if "${fixed[@]}" "$bin/$executable" "$out/$target/corpus" "${seeds[@]}" "${budget[@]}" "${limits[@]}" \
         -dict="Fuzz/dictionaries/$target.dict" -artifact_prefix="$out/$target/findings/" -print_final_stats=1 \
         >"$log" 2>&1; then
         echo "fuzz: $target: no finding; executed $(stat number_of_executed_units "$log") inputs," \
