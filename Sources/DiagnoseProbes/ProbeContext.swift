@@ -54,4 +54,16 @@ extension ContainerVantage {
             service, selector: selector, compose: context.compose, environment: context.environment,
             cancellation: context.cancellation)
     }
+
+    /// Where a probe given `in: SERVICE` stands: nil without a service, else inside the service's container; or,
+    /// when it cannot stand there, the observation the probe reports instead.
+    static func standpoint(
+        _ service: String?, selector: ComposeProject.Selector, context: ProbeContext
+    ) async -> (vantage: ContainerVantage?, refusal: Observation?) {
+        guard let service else { return (nil, nil) }
+        switch await locate(service, selector: selector, context: context) {
+        case .failure(let error): return (nil, error.observation)
+        case .success(let found): return (found, nil)
+        }
+    }
 }

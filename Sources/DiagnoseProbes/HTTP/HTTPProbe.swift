@@ -203,13 +203,8 @@ public struct HTTPProbe: Probe {
     }
 
     public func run(_ context: ProbeContext) async -> Observation {
-        var vantage: ContainerVantage?
-        if let service {
-            switch await ContainerVantage.locate(service, selector: selector, context: context) {
-            case .failure(let error): return error.observation
-            case .success(let found): vantage = found
-            }
-        }
+        let (vantage, refusal) = await ContainerVantage.standpoint(service, selector: selector, context: context)
+        if let refusal { return refusal }
         let standpoint = vantage
         let flag = CancellationFlag()
         var observation = await withTaskCancellationHandler {
@@ -338,10 +333,10 @@ public struct HTTPProbe: Probe {
         evidence.append("HTTP \(response.status)" + (response.peer.map { " from \($0)" } ?? ""))
         evidence.append(timingLine(response))
         if response.redirectCount > 0, let effective = response.effectiveURL {
-            evidence.append("followed \(response.redirectCount) redirect(s) to \(Redactor().redact(effective))")
+            evidence.append("followed \(response.redirectCount) redirect(s) to \(effective)")
         } else if let location = response.redirectURL {
             evidence.append(
-                "redirects to \(Redactor().redact(location)) (not followed; set follow_redirects: true to follow)")
+                "redirects to \(location) (not followed; set follow_redirects: true to follow)")
         }
         evidence += bodyEvidence(response)
         let answered =

@@ -52,13 +52,8 @@ public struct RedisProbe: Probe {
     }
 
     public func run(_ context: ProbeContext) async -> Observation {
-        var vantage: ContainerVantage?
-        if let service {
-            switch await ContainerVantage.locate(service, selector: selector, context: context) {
-            case .failure(let error): return error.observation
-            case .success(let found): vantage = found
-            }
-        }
+        let (vantage, refusal) = await ContainerVantage.standpoint(service, selector: selector, context: context)
+        if let refusal { return refusal }
         var url = self.url
         var exchange = self.exchange
         var origin: [String] = vantage.map { [$0.description] } ?? []

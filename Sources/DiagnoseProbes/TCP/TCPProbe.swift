@@ -33,13 +33,8 @@ public struct TCPProbe: Probe {
     public func run(_ context: ProbeContext) async -> Observation {
         let host = self.host
         let port = self.port
-        var vantage: ContainerVantage?
-        if let service {
-            switch await ContainerVantage.locate(service, selector: selector, context: context) {
-            case .failure(let error): return error.observation
-            case .success(let found): vantage = found
-            }
-        }
+        let (vantage, refusal) = await ContainerVantage.standpoint(service, selector: selector, context: context)
+        if let refusal { return refusal }
         let standpoint = vantage
         return await NetworkDeadline.offloaded(context) { deadline in
             let clock = ContinuousClock()
