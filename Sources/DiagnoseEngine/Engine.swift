@@ -110,13 +110,13 @@ public struct Engine: Sendable {
         let during = waitingOn.map { " while '\($0.title)' was running" } ?? ""
         let conclusion =
             how == .interrupted
-            ? Conclusion(
-                id: Conclusion.interruptedID, title: "Interrupted\(during)", severity: .unknown,
+            ? Diagnosis(
+                id: Diagnosis.interruptedID, title: "Interrupted\(during)", severity: .unknown,
                 explain:
                     "The run was interrupted before this runbook reached a diagnosis; the steps above are what it found so far."
             )
-            : Conclusion(
-                id: Conclusion.incompleteID, title: "Deadline of \(deadline.shortDescription) reached\(during)",
+            : Diagnosis(
+                id: Diagnosis.incompleteID, title: "Deadline of \(deadline.shortDescription) reached\(during)",
                 severity: .unknown,
                 explain:
                     "The run hit its --deadline before this runbook reached a diagnosis; the steps above are what it found so far. Rerun with a longer --deadline or check why the step is slow."
@@ -133,7 +133,7 @@ public struct Engine: Sendable {
         let began = clock.now
         var path: [StepRecord] = []
         var current = runbook.start
-        func finish(_ conclusion: Conclusion) -> RunbookResult {
+        func finish(_ conclusion: Diagnosis) -> RunbookResult {
             RunbookResult(
                 id: runbook.id, title: Template.render(runbook.title, prepared.inputs), diagnosis: conclusion,
                 path: path,
@@ -154,8 +154,8 @@ public struct Engine: Sendable {
             board.progress(runbook.id, path)
             guard let target = step.target(for: observation.outcome, cause: observation.cause) else {
                 return finish(
-                    Conclusion(
-                        id: Conclusion.inconclusiveID,
+                    Diagnosis(
+                        id: Diagnosis.inconclusiveID,
                         title: "Inconclusive: step '\(step.title)' could not tell (\(observation.cause ?? "error"))",
                         severity: .unknown,
                         explain:
@@ -164,17 +164,17 @@ public struct Engine: Sendable {
             }
             if let diagnosis = runbook.diagnosis(target) {
                 return finish(
-                    Conclusion(
+                    Diagnosis(
                         id: diagnosis.id, title: Template.render(diagnosis.title, prepared.inputs),
-                        severity: Status(diagnosis.severity),
+                        severity: diagnosis.severity,
                         explain: Template.render(diagnosis.explain, prepared.inputs),
                         fix: diagnosis.fix.map { Template.render($0, prepared.inputs) }))
             }
             current = target
         }
         return finish(
-            Conclusion(
-                id: Conclusion.inconclusiveID,
+            Diagnosis(
+                id: Diagnosis.inconclusiveID,
                 title: "Inconclusive: the runbook does not lead to a diagnosis from '\(current)'",
                 severity: .unknown, explain: "Validate the runbook with `diagnose validate`."))
     }

@@ -170,7 +170,7 @@ public struct MarkdownRenderer: Sendable {
     func unchecked(_ run: RunReport) -> String {
         var out = ""
         for result in run.runbooks {
-            let inconclusive = result.diagnosis.id == Conclusion.inconclusiveID
+            let inconclusive = result.diagnosis.id == Diagnosis.inconclusiveID
             for (index, record) in result.path.enumerated() where record.outcome == .error {
                 let cause = record.cause.map { " (\(inlineCode($0)))" } ?? ""
                 out += "- \(inlineCode(result.id)) · **\(text(record.title))**\(cause): \(text(record.summary))"

@@ -3,34 +3,6 @@ import DiagnoseProbes
 import DiagnoseRunbook
 import Foundation
 
-/// The status of a runbook or a run, ordered from best to worst for exit codes (see `ExitStatus`).
-public enum Status: String, Sendable, Hashable, Codable, CaseIterable {
-    /// Every diagnosis is `ok`.
-    case ok
-    /// The worst diagnosis is a warning.
-    case warning
-    /// The worst diagnosis is critical.
-    case critical
-    /// A runbook could not conclude: an unmapped error, the deadline, or an interruption.
-    case unknown
-
-    /// The status of a diagnosis of this severity.
-    public init(_ severity: Severity) {
-        switch severity {
-        case .ok: self = .ok
-        case .warning: self = .warning
-        case .critical: self = .critical
-        }
-    }
-
-    /// The overall status of several: critical beats unknown, which beats warning, which beats ok.
-    public static func worst(_ statuses: some Sequence<Status>) -> Status {
-        let all = Set(statuses)
-        for status in [Status.critical, .unknown, .warning] where all.contains(status) { return status }
-        return .ok
-    }
-}
-
 /// Exit codes, following the Nagios plugin conventions so `diagnose --all` can serve as a monitoring check.
 public enum ExitStatus: Int32, Sendable {
     /// Every runbook ended in an `ok` diagnosis.
@@ -99,7 +71,7 @@ public struct RunbookResult: Sendable, Hashable, Codable {
     /// The diagnosis's severity, or `unknown` when the runbook could not conclude.
     public var status: Status
     /// Where the runbook ended.
-    public var diagnosis: Conclusion
+    public var diagnosis: Diagnosis
     /// Each step taken, in order, with its observation.
     public var path: [StepRecord]
     /// The inputs the runbook ran with, secrets redacted.
@@ -109,7 +81,7 @@ public struct RunbookResult: Sendable, Hashable, Codable {
 
     /// Creates a result; the status follows the conclusion.
     public init(
-        id: String, title: String, diagnosis: Conclusion, path: [StepRecord], inputs: [String: String] = [:],
+        id: String, title: String, diagnosis: Diagnosis, path: [StepRecord], inputs: [String: String] = [:],
         durationMs: Int
     ) {
         self.id = id
@@ -122,28 +94,7 @@ public struct RunbookResult: Sendable, Hashable, Codable {
     }
 }
 
-/// The diagnosis a runbook reached, with its templates filled in; or the inconclusive ending.
-public struct Conclusion: Sendable, Hashable, Codable {
-    /// The diagnosis id; `inconclusive`, `incomplete` or `interrupted` when none was reached.
-    public var id: String
-    /// One line.
-    public var title: String
-    /// `ok`, `warning`, `critical`, or `unknown` for the inconclusive endings.
-    public var severity: Status
-    /// Why it matters.
-    public var explain: String
-    /// The next commands to run.
-    public var fix: [String]
-
-    /// Creates a conclusion.
-    public init(id: String, title: String, severity: Status, explain: String = "", fix: [String] = []) {
-        self.id = id
-        self.title = title
-        self.severity = severity
-        self.explain = explain
-        self.fix = fix
-    }
-
+extension Diagnosis {
     /// The id of the ending when a probe error has no mapping.
     public static let inconclusiveID = "inconclusive"
     /// The id of the ending when the deadline stopped the runbook.

@@ -84,7 +84,7 @@ public struct TreeRenderer: Sendable {
         lines.append("    classDef ok fill:#e6f4ea,stroke:#1e8e3e")
         lines.append("    classDef warning fill:#fef7e0,stroke:#f9ab00")
         lines.append("    classDef critical fill:#fce8e6,stroke:#d93025")
-        for severity in Severity.allCases {
+        for severity in Status.declarable {
             let ids = runbook.diagnoses.filter { $0.severity == severity }.map { node($0.id) }
             if !ids.isEmpty { lines.append("    class \(ids.joined(separator: ",")) \(severity.rawValue)") }
         }

@@ -109,39 +109,27 @@ extension Step {
     }
 }
 
-/// A conclusion a runbook can reach.
+/// A conclusion: one a runbook declares, and the one a run reaches (with its templates filled in), which may also
+/// be an inconclusive ending of status `unknown`.
 public struct Diagnosis: Sendable, Hashable, Codable {
-    /// The diagnosis id within its runbook.
+    /// The diagnosis id within its runbook; `inconclusive`, `incomplete` or `interrupted` when none was reached.
     public var id: String
-    /// How bad it is.
-    public var severity: Severity
     /// One line: what is wrong (or that all is well).
     public var title: String
+    /// How bad it is: `ok`, `warning` or `critical` (see `Status.declarable`), or `unknown` for the inconclusive
+    /// endings of a run.
+    public var severity: Status
     /// Why it matters and what it means.
     public var explain: String
     /// The exact next commands to run.
     public var fix: [String]
 
     /// Creates a diagnosis.
-    public init(id: String, severity: Severity, title: String, explain: String = "", fix: [String] = []) {
+    public init(id: String, title: String, severity: Status, explain: String = "", fix: [String] = []) {
         self.id = id
-        self.severity = severity
         self.title = title
+        self.severity = severity
         self.explain = explain
         self.fix = fix
-    }
-}
-
-/// How bad a diagnosis is; ordered from best to worst.
-public enum Severity: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
-    /// All is well.
-    case ok
-    /// Degraded or risky, not down.
-    case warning
-    /// Down or about to be.
-    case critical
-
-    public static func < (lhs: Severity, rhs: Severity) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
 }

@@ -451,13 +451,13 @@ struct NodeDecoder {
             values[entry.key] = entry.value
             record("\(path).\(entry.key)", entry.value)
         }
-        var severity = Severity.critical
+        var severity = Status.critical
         if let node = values["severity"] {
             if let text = text(node, "the severity of diagnosis '\(id)'") {
-                if let parsed = Severity(rawValue: text) {
+                if let parsed = Status(rawValue: text), Status.declarable.contains(parsed) {
                     severity = parsed
                 } else {
-                    let names = Severity.allCases.map(\.rawValue)
+                    let names = Status.declarable.map(\.rawValue)
                     report(
                         node,
                         "unknown severity '\(text)' for diagnosis '\(id)'\(didYouMean(text, among: names)); use ok, warning or critical"
@@ -489,6 +489,6 @@ struct NodeDecoder {
                 report(node, "'fix' of diagnosis '\(id)' must be a list of commands")
             }
         }
-        return Diagnosis(id: id, severity: severity, title: title, explain: explain, fix: fix)
+        return Diagnosis(id: id, title: title, severity: severity, explain: explain, fix: fix)
     }
 }

@@ -10,7 +10,7 @@ import Testing
 @Suite struct HandoffReportTests {
     static func result(_ id: String, _ diagnosis: String, _ severity: Status, title: String? = nil) -> RunbookResult {
         RunbookResult(
-            id: id, title: id, diagnosis: Conclusion(id: diagnosis, title: title ?? diagnosis, severity: severity),
+            id: id, title: id, diagnosis: Diagnosis(id: diagnosis, title: title ?? diagnosis, severity: severity),
             path: [],
             durationMs: 1)
     }
