@@ -36,7 +36,7 @@ public struct Engine: Sendable {
     /// Creates an engine.
     public init(
         registry: ProbeRegistry = .standard, context: ProbeContext, deadline: Duration = .seconds(30),
-        redactor: Redactor = Redactor()
+        redactor: Redactor = Redactor.standard
     ) {
         self.registry = registry
         self.context = context

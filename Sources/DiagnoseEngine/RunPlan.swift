@@ -40,7 +40,7 @@ public struct RunPlan: Sendable {
         let envFile = try Self.envFileValues(envFilePath)
         let sources = InputSources(overrides: overrides, environment: environment, envFile: envFile)
 
-        var redactor = Redactor()
+        var redactor = Redactor.standard
         redactor.learn(from: environment)
         redactor.learn(from: envFile)
         for (name, value) in overrides where Redactor.isSecretName(name) { redactor.add(value) }

@@ -47,12 +47,17 @@ public struct Redactor: Sendable {
         return password.isEmpty ? nil : String(password)
     }
 
-    /// A redactor hiding nothing but what its rules find.
-    public init() {}
+    /// The redactor hiding nothing but what its rules find; a run's redactor starts from it and learns the run's
+    /// secrets (see `RunPlan`), a probe adds the secrets only it knows (a URL's password as sent, a header's value).
+    public static let standard = Redactor()
 
-    /// A redactor that also hides these values.
-    public init(secrets: some Sequence<String>) {
-        for secret in secrets { add(secret) }
+    private init() {}
+
+    /// This redactor, also hiding these values.
+    public func adding(_ secrets: some Sequence<String>) -> Redactor {
+        var copy = self
+        for secret in secrets { copy.add(secret) }
+        return copy
     }
 
     /// Hides this value from now on (values shorter than 3 characters are too common to hide safely).

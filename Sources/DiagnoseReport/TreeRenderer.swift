@@ -9,7 +9,7 @@ public struct TreeRenderer: Sendable {
 
     /// An input's template as it may be shown: a literal or a default of a secret-looking input is masked.
     static func shown(_ input: Input) -> String {
-        let redacted = Redactor().redact(input.template)
+        let redacted = Redactor.standard.redact(input.template)
         guard Redactor.isSecretName(input.name), !input.template.isEmpty else { return redacted }
         guard input.template.hasPrefix("${"), input.template.hasSuffix("}") else { return Redactor.mask }
         guard let separator = input.template.range(of: ":-") else { return input.template }

@@ -207,7 +207,7 @@ import Testing
             """
         let parsed = try runbook(yaml)
         let inputs = try parsed.resolveInputs(InputSources())
-        var redactor = Redactor()
+        var redactor = Redactor.standard
         redactor.learn(from: inputs)
         let report = await engine(.standard, redactor: redactor).run([PreparedRunbook(parsed, inputs: inputs)])
         let json = report.json()

@@ -76,7 +76,7 @@ import Testing
         // As the CLI's Invocation does: learn from the env file, the environment and the resolved inputs.
         let parsed = try runbook(Self.runbookYAML)
         let inputs = try parsed.resolveInputs(InputSources(overrides: [:], environment: environment, envFile: envFile))
-        var redactor = Redactor()
+        var redactor = Redactor.standard
         redactor.learn(from: envFile)
         redactor.learn(from: environment)
         redactor.learn(from: inputs)

@@ -17,11 +17,11 @@ import Testing
         ("http://backend:8000/health", "http://backend:8000/health"),
     ])
     func rulesHideSecretShapes(_ input: String, _ expected: String) {
-        #expect(Redactor().redact(input) == expected)
+        #expect(Redactor.standard.redact(input) == expected)
     }
 
     @Test func knownValuesAreHiddenAnywhere() {
-        var redactor = Redactor()
+        var redactor = Redactor.standard
         redactor.learn(from: [
             "GEMINI_API_KEY": "lab-fake-key", "APP_ENV": "docker", "REDIS_URL": "redis://:pw999@r:6379",
         ])

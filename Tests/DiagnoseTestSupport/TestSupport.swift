@@ -75,7 +75,9 @@ extension ProbeRegistry {
     }
 }
 
-package func engine(_ registry: ProbeRegistry, deadline: Duration = .seconds(30), redactor: Redactor = Redactor())
+package func engine(
+    _ registry: ProbeRegistry, deadline: Duration = .seconds(30), redactor: Redactor = Redactor.standard
+)
     -> Engine
 {
     Engine(

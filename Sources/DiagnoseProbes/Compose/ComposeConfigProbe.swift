@@ -21,7 +21,7 @@ public struct ComposeConfigProbe: Probe {
         case .failure(let error): return error.observation
         case .success(let found): output = found
         }
-        let redactor = Redactor()
+        let redactor = Redactor.standard
         let messages = output.result.stderr.split(whereSeparator: \.isNewline)
             .map { redactor.redact($0.trimmingWhitespace()) }
             .filter { !$0.isEmpty }

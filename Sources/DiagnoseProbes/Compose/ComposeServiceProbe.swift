@@ -136,14 +136,14 @@ public struct ComposeServiceProbe: Probe {
         if let health = state.health {
             lines.append("health: \(health.status) (failing streak \(health.failingStreak))")
             if let last = health.log.last {
-                let output = Redactor().redact(last.output.trimmingWhitespace()).truncated(to: 2000)
+                let output = Redactor.standard.redact(last.output.trimmingWhitespace()).truncated(to: 2000)
                 lines.append("last healthcheck: exit \(last.exitCode)" + (output.isEmpty ? "" : ": \(output)"))
             }
         }
         lines.append("restarts: \(container.restartCount)")
         if state.status != "running" { lines.append("exit code: \(state.exitCode)") }
         if state.oomKilled { lines.append("oom-killed: true") }
-        if let error = state.error, !error.isEmpty { lines.append("engine error: \(Redactor().redact(error))") }
+        if let error = state.error, !error.isEmpty { lines.append("engine error: \(Redactor.standard.redact(error))") }
         return lines
     }
 }

@@ -38,7 +38,7 @@ public struct EnvProbe: Probe {
     /// The value as it may be shown.
     var shown: String {
         if Redactor.isSecretName(name) { return value.isEmpty ? "(empty)" : Redactor.mask }
-        return "'" + Redactor().redact(value) + "'"
+        return "'" + Redactor.standard.redact(value) + "'"
     }
 
     public func run(_ context: ProbeContext) async -> Observation {
@@ -48,7 +48,8 @@ public struct EnvProbe: Probe {
             return value == expected
                 ? .pass("\(name) is \(shown)", evidence: evidence)
                 : .fail(
-                    "not-equal", "\(name) is \(shown), expected '\(Redactor().redact(expected))'", evidence: evidence)
+                    "not-equal", "\(name) is \(shown), expected '\(Redactor.standard.redact(expected))'",
+                    evidence: evidence)
         case .matches(let pattern):
             return pattern.matches(value)
                 ? .pass("\(name) matches /\(pattern.source)/", evidence: evidence)

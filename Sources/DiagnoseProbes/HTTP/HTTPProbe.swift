@@ -187,7 +187,7 @@ public struct HTTPProbe: Probe {
     static func validate(url: String) throws(ProbeArgumentError) {
         // Checked without libcurl, so that `diagnose validate` and start-up never load it; libcurl's own parser
         // judges the URL again when the request is made (CURLE_URL_MALFORMAT is a bad-argument error then).
-        func shown() -> String { Redactor().redact(url) }
+        func shown() -> String { Redactor.standard.redact(url) }
         let lower = url.lowercased()
         guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
             throw ProbeArgumentError("url", "expected an http:// or https:// URL, got '\(shown())'")
@@ -453,11 +453,11 @@ public struct HTTPProbe: Probe {
     }
 
     /// The URL as it may be shown.
-    var shownURL: String { Redactor().redact(url) }
+    var shownURL: String { Redactor.standard.redact(url) }
 
     /// Hides the URL's password (also as curl sends it, in Basic authentication) and secret header values.
     var secrets: Redactor {
-        var redactor = Redactor()
+        var redactor = Redactor.standard
         if let password = Redactor.urlPassword(url) {
             redactor.add(password)
             redactor.add(password.removingPercentEncoding ?? password)
@@ -496,7 +496,7 @@ public struct HTTPProbe: Probe {
         guard ccurl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK,
             ccurl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK, let host,
             ccurl_url_get(parsed, CURLUPART_PORT, &port, UInt32(CURLU_DEFAULT_PORT)) == CURLUE_OK, let port
-        else { return Redactor().redact(url) }
+        else { return Redactor.standard.redact(url) }
         return "\(String(cString: host)):\(String(cString: port))"
     }
 

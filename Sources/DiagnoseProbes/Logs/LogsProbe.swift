@@ -134,9 +134,10 @@ public struct LogsProbe: Probe {
                 : .fail("not-found", "no line matches /\(search.pattern.source)/ in \(scope)", evidence: evidence)
         }
         let excerpt = Self.excerpt(around: last, in: log.bytes, context: context)
-        evidence.append(Redactor().redact(excerpt.text))
-        let line = Redactor().redact(String(decoding: log.bytes[last], as: UTF8.self)).trimmingWhitespace().truncated(
-            to: 200)
+        evidence.append(Redactor.standard.redact(excerpt.text))
+        let line = Redactor.standard.redact(String(decoding: log.bytes[last], as: UTF8.self)).trimmingWhitespace()
+            .truncated(
+                to: 200)
         let what = excerpt.isTraceback ? "a Python traceback ending in" : "a line matching /\(search.pattern.source)/:"
         return expect == .absent
             ? .fail("found", "\(name) has \(what) \(line)", evidence: evidence)

@@ -296,7 +296,7 @@ public struct RedisExchange: Sendable, Hashable {
     public func judge(_ reply: some Collection<UInt8>, stoppedBy failure: NetworkFailure?, timeout: Duration)
         -> Observation
     {
-        let redactor = Redactor(secrets: [password].compactMap { $0 })
+        let redactor = Redactor.standard.adding([password].compactMap { $0 })
         let purposes = self.purposes
         let parsed = RESPParser.parseAll(reply, limit: purposes.count)
         var evidence: [String] = []
