@@ -64,25 +64,23 @@ import Testing
         WARN gemini rejected key AIzaFakeKey0099
         ERROR db postgres://app:dburl-pw-7788@db:5432/app unreachable, REDIS_PASSWORD=envfile-pw-4411
         """.write(to: folder.appendingPathComponent("app.log"), atomically: true, encoding: .utf8)
-        let envFile = try EnvFile(
-            parsing: """
-                REDIS_PASSWORD=envfile-pw-4411
-                GEMINI_API_KEY=AIzaFakeKey0099
-                DATABASE_URL=postgres://app:dburl-pw-7788@db:5432/app
-                """
-        ).values
+        try """
+        REDIS_PASSWORD=envfile-pw-4411
+        GEMINI_API_KEY=AIzaFakeKey0099
+        DATABASE_URL=postgres://app:dburl-pw-7788@db:5432/app
+        """.write(to: folder.appendingPathComponent("test.env"), atomically: true, encoding: .utf8)
+        let runbooks = folder.appendingPathComponent("runbooks")
+        try FileManager.default.createDirectory(at: runbooks, withIntermediateDirectories: true)
+        try Self.runbookYAML.write(to: runbooks.appendingPathComponent("leaky.yml"), atomically: true, encoding: .utf8)
         let environment = ["REDIS_URL": "redis://:input-pw-3344@localhost:6379/0", "API_TOKEN": "cli-token-5566"]
 
-        // As the CLI's Invocation does: learn from the env file, the environment and the resolved inputs.
-        let parsed = try runbook(Self.runbookYAML)
-        let inputs = try parsed.resolveInputs(InputSources(overrides: [:], environment: environment, envFile: envFile))
-        var redactor = Redactor.standard
-        redactor.learn(from: envFile)
-        redactor.learn(from: environment)
-        redactor.learn(from: inputs)
-        let engine = Engine(
-            context: ProbeContext(environment: environment, workingDirectory: folder.path), redactor: redactor)
-        let run = await engine.run([PreparedRunbook(parsed, inputs: inputs)])
+        // As the CLI does: the plan learns from the env file, the environment and the resolved inputs, the engine
+        // redacts the run where it makes it, and the plan redacts what the handoff report adds.
+        let plan = try RunPlan(
+            catalog: RunbookCatalog.load([runbooks.path]), references: ["leaky"], all: false, folder: runbooks.path,
+            overrides: [:], envFile: folder.appendingPathComponent("test.env").path, environment: environment,
+            workingDirectory: folder.path, deadline: .seconds(30))
+        let run = await plan.engine.run(plan.prepared)
         #expect(run.runbooks.first?.diagnosis.id == "leaked")
 
         let metadata = HandoffReport.Metadata(
@@ -92,10 +90,9 @@ import Testing
                 "diagnose report --set redis_url=redis://:input-pw-3344@localhost:6379/0 --set api_token=cli-token-5566"
         )
         let previous = HandoffReport(run: run, metadata: metadata)
-        let report = HandoffReport(run: run, metadata: metadata, previous: previous, previousPath: "old.json")
-            .redacted(by: redactor)
+        let report = plan.handoff(run, metadata: metadata, previous: previous, previousPath: "old.json")
         let outputs = [
-            "markdown": MarkdownRenderer().render(report, runbooks: [parsed]),
+            "markdown": MarkdownRenderer().render(report, runbooks: plan.reportedRunbooks),
             "json": report.json(),
             "text": TextRenderer(verbose: true).render(report.run),
         ]
