@@ -11,6 +11,20 @@ import DiagnosePlatform
 /// Causes: `not-found` (error: cannot be started), `timeout`, `exit-status`, `output-mismatch` (fail), `cancelled` (error);
 /// with `in:` also `container-not-running`, `not-created`, `docker-missing`, `engine-unreachable` (error).
 public struct CommandProbe: Probe {
+    /// The causes of its fail and error observations: the strings runbooks route on and the JSON carries.
+    public enum Cause: String, Sendable {
+        /// The run was cancelled: deadline or interruption (error).
+        case cancelled
+        /// The program exited with another status, or was killed by a signal.
+        case exitStatus = "exit-status"
+        /// What was looked for is not there (for `command`: the program does not exist; error).
+        case notFound = "not-found"
+        /// The output does not match what was expected.
+        case outputMismatch = "output-mismatch"
+        /// It did not finish within the step timeout.
+        case timeout
+    }
+
     /// The program and its arguments; with `shell:`, `/bin/sh -c SCRIPT`.
     public var argv: [String]
     /// The exit status that passes.
@@ -78,7 +92,8 @@ public struct CommandProbe: Probe {
         if let status = result.exitStatus, status == 126 || status == 127, let message {
             let shown = "$ " + execution.command.map(shellQuoted).joined(separator: " ")
             return .error(
-                "not-found", "\(argv[0]) cannot be started in service '\(service)' (\(execution.container.name))",
+                Cause.notFound.rawValue,
+                "\(argv[0]) cannot be started in service '\(service)' (\(execution.container.name))",
                 evidence: [shown, message.trimmingWhitespace().truncated(to: 1000)])
         }
         return Self.observe(
@@ -99,29 +114,33 @@ public struct CommandProbe: Probe {
             let reason =
                 code == EACCES
                 ? "is not executable" : code == ENOENT ? "was not found" : "could not be started (errno \(code))"
-            return .error("not-found", "\(argv[0]) \(reason)", evidence: [command])
+            return .error(Cause.notFound.rawValue, "\(argv[0]) \(reason)", evidence: [command])
         case .timedOut:
             return .fail(
-                "timeout", "\(argv[0]) did not finish within \(timeout.shortDescription); its process group was killed",
+                Cause.timeout.rawValue,
+                "\(argv[0]) did not finish within \(timeout.shortDescription); its process group was killed",
                 evidence: evidence)
         case .cancelled:
-            return .error("cancelled", "\(argv[0]) was stopped: the run was cancelled", evidence: evidence)
+            return .error(Cause.cancelled.rawValue, "\(argv[0]) was stopped: the run was cancelled", evidence: evidence)
         case .signalled(let signal):
             evidence.append("killed by signal \(signal)")
-            return .fail("exit-status", "\(argv[0]) was killed by signal \(signal)", evidence: evidence)
+            return .fail(Cause.exitStatus.rawValue, "\(argv[0]) was killed by signal \(signal)", evidence: evidence)
         case .exited(let status):
             evidence.append("exit status \(status)")
             guard status == expectExit else {
                 return .fail(
-                    "exit-status", "\(argv[0]) exited with \(status), expected \(expectExit)", evidence: evidence)
+                    Cause.exitStatus.rawValue, "\(argv[0]) exited with \(status), expected \(expectExit)",
+                    evidence: evidence)
             }
             if let stdoutMatches, !stdoutMatches.matches(result.stdout) {
                 return .fail(
-                    "output-mismatch", "standard output does not match /\(stdoutMatches.source)/", evidence: evidence)
+                    Cause.outputMismatch.rawValue, "standard output does not match /\(stdoutMatches.source)/",
+                    evidence: evidence)
             }
             if let stderrMatches, !stderrMatches.matches(result.stderr) {
                 return .fail(
-                    "output-mismatch", "standard error does not match /\(stderrMatches.source)/", evidence: evidence)
+                    Cause.outputMismatch.rawValue, "standard error does not match /\(stderrMatches.source)/",
+                    evidence: evidence)
             }
             let first = result.stdout.firstLine
             return .pass(

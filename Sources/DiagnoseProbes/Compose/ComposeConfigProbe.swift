@@ -6,6 +6,14 @@ import DiagnosePlatform
 /// Causes: `invalid`, `unset-variable` (fail); `docker-missing`, `compose-missing`, `docker-error`, `cancelled` (error).
 /// Evidence is the CLI's standard error only: the resolved YAML holds environment values, secrets among them.
 public struct ComposeConfigProbe: Probe {
+    /// The causes of its fail and error observations: the strings runbooks route on and the JSON carries.
+    public enum Cause: String, Sendable {
+        /// The compose file or its configuration is invalid (error).
+        case invalid
+        /// A variable the compose file or env file needs is not set.
+        case unsetVariable = "unset-variable"
+    }
+
     /// The project whose file is checked.
     public var selector: ComposeProject.Selector
 
@@ -29,13 +37,14 @@ public struct ComposeConfigProbe: Probe {
         guard output.result.exitStatus == 0 else {
             let why = messages.last ?? "exit status \(output.result.exitStatus.map(String.init) ?? "unknown")"
             return .fail(
-                "invalid", "\(project.file) is not a valid compose file: \(why.truncated(to: 200))", evidence: evidence)
+                Cause.invalid.rawValue, "\(project.file) is not a valid compose file: \(why.truncated(to: 200))",
+                evidence: evidence)
         }
         let unset = Self.unsetVariables(in: output.result.stderr)
         guard unset.isEmpty else {
             let names = unset.joined(separator: ", ")
             return .fail(
-                "unset-variable", "\(project.file) uses variables that are not set: \(names)",
+                Cause.unsetVariable.rawValue, "\(project.file) uses variables that are not set: \(names)",
                 evidence: evidence + unset.map { "unset variable: \($0)" })
         }
         return .pass("\(project.file) is valid (project '\(project.name)')", evidence: evidence)

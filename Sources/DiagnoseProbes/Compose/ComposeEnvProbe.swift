@@ -10,6 +10,18 @@ import Yams
 /// `invalid`, `docker-missing`, `engine-unreachable`, `docker-error`, `cancelled` (error).
 /// A secret-looking name never shows its value.
 public struct ComposeEnvProbe: Probe {
+    /// The causes of its fail and error observations: the strings runbooks route on and the JSON carries.
+    public enum Cause: String, Sendable {
+        /// An argument cannot be used as given (error).
+        case badArgument = "bad-argument"
+        /// The compose file or its configuration is invalid (error).
+        case invalid
+        /// The service is not in the compose project (error).
+        case unknownService = "unknown-service"
+        /// The value (or variable) is not set, or is empty.
+        case unset
+    }
+
     /// Where the value is read.
     public enum Origin: String, Sendable, Hashable {
         /// The service's container, as it runs.
@@ -75,12 +87,13 @@ public struct ComposeEnvProbe: Probe {
                 let known = output.result.exitStatus == 0 ? Self.services(inConfig: output.result.stdout) : nil
                 if let known {
                     return .error(
-                        "unknown-service",
+                        Cause.unknownService.rawValue,
                         "the compose file has no service '\(service)'\(didYouMean(service, among: known))",
                         evidence: ["services: \(known.joined(separator: ", "))"])
                 }
                 return .error(
-                    "invalid", "the compose configuration cannot be read; run the compose-config probe for details")
+                    Cause.invalid.rawValue,
+                    "the compose configuration cannot be read; run the compose-config probe for details")
             }
             value = environment[name]
             place = "the compose configuration of service '\(service)'"
@@ -88,9 +101,12 @@ public struct ComposeEnvProbe: Probe {
         guard let value else {
             let rule = try? self.rule(for: "")
             if case .set(false)? = rule?.rule { return .pass("\(name) is not set in \(place)") }
-            return .fail("unset", "\(name) is not set in \(place)", evidence: ["\(name) is absent from \(place)"])
+            return .fail(
+                Cause.unset.rawValue, "\(name) is not set in \(place)", evidence: ["\(name) is absent from \(place)"])
         }
-        guard let probe = try? rule(for: value) else { return .error("bad-argument", "the rule cannot be applied") }
+        guard let probe = try? rule(for: value) else {
+            return .error(Cause.badArgument.rawValue, "the rule cannot be applied")
+        }
         var observation = await probe.run(context)
         observation.summary += " in \(place)"
         return observation

@@ -11,6 +11,34 @@ import Yams
 /// Causes: `missing-limits`, `missing-healthcheck`, `not-healthy-dependency`, `hardcoded-secret`, `localhost`,
 /// `host-port`, `unknown-host`, `wrong-port`, `unset`, `unset-variable` (fail); `unreadable`, `invalid` (error).
 public struct ComposeLintProbe: Probe {
+    /// The causes of its fail and error observations: the strings runbooks route on and the JSON carries.
+    public enum Cause: String, Sendable {
+        /// A secret is written literally in the compose file.
+        case hardcodedSecret = "hardcoded-secret"
+        /// A service URL uses the host port instead of the container port.
+        case hostPort = "host-port"
+        /// The compose file or its configuration is invalid (error).
+        case invalid
+        /// A service URL points at localhost, which inside a container is the container itself.
+        case localhost
+        /// A service has no healthcheck.
+        case missingHealthcheck = "missing-healthcheck"
+        /// A service has no resource limits or reservations.
+        case missingLimits = "missing-limits"
+        /// A dependency is not awaited with `condition: service_healthy`.
+        case notHealthyDependency = "not-healthy-dependency"
+        /// A service URL names a host that is no service of the compose file.
+        case unknownHost = "unknown-host"
+        /// The file cannot be read (error).
+        case unreadable
+        /// The value (or variable) is not set, or is empty.
+        case unset
+        /// A variable the compose file or env file needs is not set.
+        case unsetVariable = "unset-variable"
+        /// A service URL uses a port the target service does not listen on.
+        case wrongPort = "wrong-port"
+    }
+
     /// The rule to check.
     public enum Check: String, Sendable, CaseIterable {
         case resourceLimits = "resource-limits"
@@ -72,20 +100,21 @@ public struct ComposeLintProbe: Probe {
         if check == .envFile { return checkEnvFile(context) }
         guard let text = TextFile.read(path) else {
             return .error(
-                "unreadable", "cannot read the compose file \(path) (missing, not a regular file, or over 4 MiB)")
+                Cause.unreadable.rawValue,
+                "cannot read the compose file \(path) (missing, not a regular file, or over 4 MiB)")
         }
         let services: [String: Node]
         do {
             guard let root = try Yams.compose(yaml: text), let mapping = root.mapping,
                 let servicesNode = mapping["services"]?.mapping
             else {
-                return .error("invalid", "\(file) has no 'services' mapping")
+                return .error(Cause.invalid.rawValue, "\(file) has no 'services' mapping")
             }
             services = Dictionary(
                 servicesNode.compactMap { key, value in key.string.map { ($0, value) } },
                 uniquingKeysWith: { first, _ in first })
         } catch {
-            return .error("invalid", "\(file) is not valid YAML: \(String(describing: error).firstLine)")
+            return .error(Cause.invalid.rawValue, "\(file) is not valid YAML: \(String(describing: error).firstLine)")
         }
         switch check {
         case .resourceLimits: return resourceLimits(services)
@@ -111,7 +140,7 @@ public struct ComposeLintProbe: Probe {
         guard missing.isEmpty else {
             let names = missing.map { String($0.prefix { $0 != ":" }) }
             return .fail(
-                "missing-limits",
+                Cause.missingLimits.rawValue,
                 "\(names.joined(separator: ", ")) \(names.count == 1 ? "has" : "have") no resource limits and reservations",
                 evidence: missing)
         }
@@ -124,7 +153,8 @@ public struct ComposeLintProbe: Probe {
             check["disable"]?.bool != true
         else {
             return .fail(
-                "missing-healthcheck", "\(service) has no healthcheck, so nothing can wait for it to be healthy")
+                Cause.missingHealthcheck.rawValue,
+                "\(service) has no healthcheck, so nothing can wait for it to be healthy")
         }
         let command = test.sequence.map { $0.compactMap(\.string).joined(separator: " ") } ?? test.string ?? ""
         let timing = ["interval", "timeout", "retries", "start_period"].compactMap { key in
@@ -142,15 +172,15 @@ public struct ComposeLintProbe: Probe {
         let dependsOn = node.mapping?["depends_on"]
         if let list = dependsOn?.sequence, list.contains(where: { $0.string == target }) {
             return .fail(
-                "not-healthy-dependency", "\(service) depends on \(target) only being started, not healthy",
+                Cause.notHealthyDependency.rawValue, "\(service) depends on \(target) only being started, not healthy",
                 evidence: ["depends_on: [\(list.compactMap(\.string).joined(separator: ", "))]"])
         }
         guard let condition = dependsOn?.mapping?[target]?.mapping?["condition"]?.string else {
-            return .fail("not-healthy-dependency", "\(service) does not depend on \(target)")
+            return .fail(Cause.notHealthyDependency.rawValue, "\(service) does not depend on \(target)")
         }
         guard condition == "service_healthy" else {
             return .fail(
-                "not-healthy-dependency",
+                Cause.notHealthyDependency.rawValue,
                 "\(service) waits for \(target) with condition \(condition), not service_healthy")
         }
         return .pass(
@@ -172,7 +202,8 @@ public struct ComposeLintProbe: Probe {
         }
         guard found.isEmpty else {
             return .fail(
-                "hardcoded-secret", "\(found.count) secret\(found.count == 1 ? "" : "s") hard-coded in \(file)",
+                Cause.hardcodedSecret.rawValue,
+                "\(found.count) secret\(found.count == 1 ? "" : "s") hard-coded in \(file)",
                 evidence: found)
         }
         return .pass("no secret-looking variable has a literal value in \(file)")
@@ -184,7 +215,7 @@ public struct ComposeLintProbe: Probe {
         }
         let environment = Self.environment(of: node)
         guard let raw = environment.first(where: { $0.0 == variable })?.1 ?? nil, !raw.isEmpty else {
-            return .fail("unset", "\(service) has no \(variable) in \(file)")
+            return .fail(Cause.unset.rawValue, "\(service) has no \(variable) in \(file)")
         }
         let envValues =
             (try? EnvFile(parsing: TextFile.read(context.resolve(envFile)) ?? "")
@@ -193,18 +224,19 @@ public struct ComposeLintProbe: Probe {
         let evidence = ["\(service): \(variable)=\(value)"]
         guard let url = URLComponents(string: value), let host = url.host, !host.isEmpty else {
             return .fail(
-                "unknown-host", "\(variable) of \(service) is '\(value)', which is not a URL", evidence: evidence)
+                Cause.unknownHost.rawValue, "\(variable) of \(service) is '\(value)', which is not a URL",
+                evidence: evidence)
         }
         let expected = "http://\(target):\(port)"
         if ["localhost", "127.0.0.1", "::1", "0.0.0.0"].contains(host) {
             return .fail(
-                "localhost",
+                Cause.localhost.rawValue,
                 "\(variable) of \(service) points at \(host), which inside the \(service) container is \(service) itself, not \(target); use \(expected)",
                 evidence: evidence)
         }
         guard services[host] != nil || Self.aliases(services).contains(host) else {
             return .fail(
-                "unknown-host",
+                Cause.unknownHost.rawValue,
                 "\(variable) of \(service) points at '\(host)', which is no service of \(file); use \(expected)",
                 evidence: evidence + ["services: \(services.keys.sorted().joined(separator: ", "))"])
         }
@@ -213,18 +245,19 @@ public struct ComposeLintProbe: Probe {
             let published = Self.publishedPorts(of: services[host])
             if let mapping = published.first(where: { $0.host == actualPort }) {
                 return .fail(
-                    "host-port",
+                    Cause.hostPort.rawValue,
                     "\(variable) of \(service) uses \(host):\(actualPort), the port published on the host; between containers \(host) listens on \(mapping.container): use \(expected)",
                     evidence: evidence + ["\(host) publishes \(mapping.host) -> \(mapping.container)"])
             }
             return .fail(
-                "wrong-port",
+                Cause.wrongPort.rawValue,
                 "\(variable) of \(service) uses port \(actualPort), but \(host) listens on \(port); use \(expected)",
                 evidence: evidence)
         }
         if host != target {
             return .fail(
-                "unknown-host", "\(variable) of \(service) points at \(host), not \(target); use \(expected)",
+                Cause.unknownHost.rawValue,
+                "\(variable) of \(service) points at \(host), not \(target); use \(expected)",
                 evidence: evidence)
         }
         return .pass("\(variable) of \(service) is \(value)", evidence: evidence)
@@ -234,27 +267,29 @@ public struct ComposeLintProbe: Probe {
         let path = context.resolve(envFile)
         guard let text = TextFile.read(path) else {
             return .fail(
-                "unset-variable",
+                Cause.unsetVariable.rawValue,
                 "there is no env file at \(envFile); the stack needs \(variables.joined(separator: ", "))")
         }
         let values: [String: String]
         do {
             values = try EnvFile(parsing: text).values
         } catch {
-            return .error("invalid", "\(envFile):\(error.line): \(error.message)")
+            return .error(Cause.invalid.rawValue, "\(envFile):\(error.line): \(error.message)")
         }
         let missing = variables.filter { (values[$0] ?? "").trimmingWhitespace().isEmpty }
         let evidence = variables.map { name in "\(name): \((values[name] ?? "").isEmpty ? "not set" : "set")" }
         guard missing.isEmpty else {
             return .fail(
-                "unset-variable", "\(envFile) does not set \(missing.joined(separator: ", "))", evidence: evidence)
+                Cause.unsetVariable.rawValue, "\(envFile) does not set \(missing.joined(separator: ", "))",
+                evidence: evidence)
         }
         return .pass("\(envFile) sets \(variables.joined(separator: ", "))", evidence: evidence)
     }
 
     func unknownService(_ name: String, _ services: [String: Node]) -> Observation {
         .error(
-            "invalid", "\(file) has no service '\(name)'; services: \(services.keys.sorted().joined(separator: ", "))")
+            Cause.invalid.rawValue,
+            "\(file) has no service '\(name)'; services: \(services.keys.sorted().joined(separator: ", "))")
     }
 
     /// A service's environment entries, from the list form (`- NAME=value`) or the map form.

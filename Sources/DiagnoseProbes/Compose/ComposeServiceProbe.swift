@@ -7,6 +7,30 @@ import Foundation
 /// Causes: `not-created`, `not-started`, `exited`, `oom-killed`, `restarting`, `paused`, `unhealthy`,
 /// `starting` (fail); `no-healthcheck`, `docker-missing`, `engine-unreachable`, `docker-error`, `cancelled` (error).
 public struct ComposeServiceProbe: Probe {
+    /// The causes of its fail and error observations: the strings runbooks route on and the JSON carries.
+    public enum Cause: String, Sendable {
+        /// The container has exited.
+        case exited
+        /// Health was expected but the service has no healthcheck (error).
+        case noHealthcheck = "no-healthcheck"
+        /// No container of the compose project exists (error).
+        case noProject = "no-project"
+        /// The service has no container.
+        case notCreated = "not-created"
+        /// The container was created but never started.
+        case notStarted = "not-started"
+        /// The container was killed for running out of memory.
+        case oomKilled = "oom-killed"
+        /// The container is paused.
+        case paused
+        /// The container is restarting, or crash-looping.
+        case restarting
+        /// The healthcheck has not passed yet.
+        case starting
+        /// The healthcheck fails.
+        case unhealthy
+    }
+
     /// What the service must be.
     public enum Expectation: String, Sendable, Hashable {
         /// Its container runs.
@@ -42,7 +66,7 @@ public struct ComposeServiceProbe: Probe {
             // No container of the project at all: more likely diagnose is looking at the wrong project (run from
             // another folder, another project name) than every service being gone. The tool cannot tell.
             return .error(
-                "no-project",
+                Cause.noProject.rawValue,
                 "no container of compose project '\(project.name)' exists; run diagnose in the stack's folder, or set COMPOSE_PROJECT_NAME",
                 evidence: ["project: \(project.name)", "folder: \(project.directory)"])
         }
@@ -53,7 +77,7 @@ public struct ComposeServiceProbe: Probe {
                 ? "project '\(project.name)' has no containers at all"
                 : "project '\(project.name)' has containers for: \(known.joined(separator: ", "))"
             return .fail(
-                "not-created", "service '\(service)' has no container: it was never created or was removed",
+                Cause.notCreated.rawValue, "service '\(service)' has no container: it was never created or was removed",
                 evidence: [others + didYouMean(service, among: known)])
         }
         // With several replicas, the first one that does not meet the expectation speaks for the service.
@@ -72,24 +96,25 @@ public struct ComposeServiceProbe: Probe {
         switch state.status {
         case "restarting" where state.oomKilled:
             return .fail(
-                "oom-killed",
+                Cause.oomKilled.rawValue,
                 "\(name) is restarting after the kernel killed it for exceeding its memory limit (restarted \(container.restartCount) times)",
                 evidence: evidence)
         case "restarting":
             return .fail(
-                "restarting",
+                Cause.restarting.rawValue,
                 "\(name) is restarting: it exited with \(state.exitCode) and has restarted \(container.restartCount) times",
                 evidence: evidence)
         case "exited", "dead":
             if state.oomKilled {
                 return .fail(
-                    "oom-killed", "\(name) was killed by the kernel for exceeding its memory limit", evidence: evidence)
+                    Cause.oomKilled.rawValue, "\(name) was killed by the kernel for exceeding its memory limit",
+                    evidence: evidence)
             }
-            return .fail("exited", "\(name) exited with code \(state.exitCode)", evidence: evidence)
+            return .fail(Cause.exited.rawValue, "\(name) exited with code \(state.exitCode)", evidence: evidence)
         case "created":
-            return .fail("not-started", "\(name) was created but never started", evidence: evidence)
+            return .fail(Cause.notStarted.rawValue, "\(name) was created but never started", evidence: evidence)
         case "paused":
-            return .fail("paused", "\(name) is paused", evidence: evidence)
+            return .fail(Cause.paused.rawValue, "\(name) is paused", evidence: evidence)
         case "running":
             // A crash loop spends most of its time "running" between restarts: a container the restart policy
             // restarted within the last minute is not running in any sense that helps, whatever the instant says.
@@ -111,21 +136,22 @@ public struct ComposeServiceProbe: Probe {
             case (.healthy, "unhealthy"?):
                 let streak = state.health?.failingStreak ?? 0
                 return .fail(
-                    "unhealthy", "\(name) is unhealthy: its healthcheck failed \(streak) times in a row",
+                    Cause.unhealthy.rawValue, "\(name) is unhealthy: its healthcheck failed \(streak) times in a row",
                     evidence: evidence)
             case (.healthy, "starting"?):
                 return .fail(
-                    "starting", "\(name) is running but its healthcheck has not passed yet", evidence: evidence)
+                    Cause.starting.rawValue, "\(name) is running but its healthcheck has not passed yet",
+                    evidence: evidence)
             case (.healthy, let other?):
-                return .fail("unhealthy", "\(name) reports health '\(other)'", evidence: evidence)
+                return .fail(Cause.unhealthy.rawValue, "\(name) reports health '\(other)'", evidence: evidence)
             case (.healthy, nil):
                 return .error(
-                    "no-healthcheck",
+                    Cause.noHealthcheck.rawValue,
                     "\(name) is running but has no healthcheck, so it cannot be healthy; use expect: running",
                     evidence: evidence)
             }
         default:
-            return .fail("exited", "\(name) is \(state.status)", evidence: evidence)
+            return .fail(Cause.exited.rawValue, "\(name) is \(state.status)", evidence: evidence)
         }
     }
 

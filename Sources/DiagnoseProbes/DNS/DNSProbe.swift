@@ -5,6 +5,12 @@ import DiagnosePlatform
 ///
 /// Causes, fail: `dns-failure`, `dns-timeout`, `unexpected-address`. Cause, error: `cancelled`.
 public struct DNSProbe: Probe {
+    /// The causes of its fail and error observations: the strings runbooks route on and the JSON carries.
+    public enum Cause: String, Sendable {
+        /// The name resolves, but to none of the expected addresses.
+        case unexpectedAddress = "unexpected-address"
+    }
+
     /// The name looked up.
     public var host: String
     /// Addresses of which at least one must be among the answers, in canonical form; empty: any answer passes.
@@ -36,7 +42,7 @@ public struct DNSProbe: Probe {
                     return .pass("\(host) resolves to \(answers.joined(separator: ", "))", evidence: evidence)
                 }
                 return .fail(
-                    "unexpected-address",
+                    Cause.unexpectedAddress.rawValue,
                     "\(host) resolves to \(answers.joined(separator: ", ")), none of \(expected.joined(separator: ", "))",
                     evidence: evidence + ["expected one of: " + expected.joined(separator: ", ")])
             }

@@ -5,6 +5,20 @@ import DiagnosePlatform
 ///
 /// Causes: `not-equal`, `mismatch`, `not-one-of`, `unset` (fail).
 public struct EnvProbe: Probe {
+    /// The causes of its fail and error observations: the strings runbooks route on and the JSON carries.
+    public enum Cause: String, Sendable {
+        /// The value does not match the pattern.
+        case mismatch
+        /// The value is not the one expected.
+        case notEqual = "not-equal"
+        /// The value is none of the allowed ones.
+        case notOneOf = "not-one-of"
+        /// The value is set but should not be.
+        case set
+        /// The value (or variable) is not set, or is empty.
+        case unset
+    }
+
     /// The rule the value must follow.
     public enum Rule: Sendable, Hashable {
         case equals(String)
@@ -48,24 +62,26 @@ public struct EnvProbe: Probe {
             return value == expected
                 ? .pass("\(name) is \(shown)", evidence: evidence)
                 : .fail(
-                    "not-equal", "\(name) is \(shown), expected '\(Redactor.standard.redact(expected))'",
+                    Cause.notEqual.rawValue, "\(name) is \(shown), expected '\(Redactor.standard.redact(expected))'",
                     evidence: evidence)
         case .matches(let pattern):
             return pattern.matches(value)
                 ? .pass("\(name) matches /\(pattern.source)/", evidence: evidence)
-                : .fail("mismatch", "\(name) is \(shown), which does not match /\(pattern.source)/", evidence: evidence)
+                : .fail(
+                    Cause.mismatch.rawValue, "\(name) is \(shown), which does not match /\(pattern.source)/",
+                    evidence: evidence)
         case .oneOf(let choices):
             return choices.contains(value)
                 ? .pass("\(name) is \(shown)", evidence: evidence)
                 : .fail(
-                    "not-one-of", "\(name) is \(shown), expected one of \(choices.joined(separator: ", "))",
+                    Cause.notOneOf.rawValue, "\(name) is \(shown), expected one of \(choices.joined(separator: ", "))",
                     evidence: evidence)
         case .set(let expected):
             let isSet = !value.trimmingWhitespace().isEmpty
             if isSet == expected { return .pass(isSet ? "\(name) is set" : "\(name) is not set", evidence: evidence) }
             return isSet
-                ? .fail("set", "\(name) is set, expected it to be empty", evidence: evidence)
-                : .fail("unset", "\(name) is empty or not set", evidence: evidence)
+                ? .fail(Cause.set.rawValue, "\(name) is set, expected it to be empty", evidence: evidence)
+                : .fail(Cause.unset.rawValue, "\(name) is empty or not set", evidence: evidence)
         }
     }
 }

@@ -46,6 +46,8 @@ public struct HTTPProbe: Probe {
         case cancelled
         /// libcurl failed for a reason that says nothing about the target (error).
         case curlError = "curl-error"
+        /// The network namespace of the `in:` service cannot be entered (error).
+        case namespaceDenied = "namespace-denied"
     }
 
     /// A set of HTTP statuses: numbers and ranges.
@@ -302,7 +304,7 @@ public struct HTTPProbe: Probe {
             return .success(Curl.perform(prepared, cancellation: cancellation))
         }
         switch outcome {
-        case .failure(let denied): return .error("namespace-denied", denied.message)
+        case .failure(let denied): return .error(Cause.namespaceDenied.rawValue, denied.message)
         case .success(let response): return judge(response, budget: budget)
         }
     }

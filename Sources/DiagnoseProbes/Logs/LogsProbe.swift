@@ -6,6 +6,20 @@ import DiagnosePlatform
 /// Causes: `found` (fail, expect absent), `not-found` (fail, expect present); `unreadable`, `timeout`,
 /// `not-created`, `docker-missing`, `engine-unreachable`, `docker-error`, `cancelled` (error).
 public struct LogsProbe: Probe {
+    /// The causes of its fail and error observations: the strings runbooks route on and the JSON carries.
+    public enum Cause: String, Sendable {
+        /// The run was cancelled: deadline or interruption (error).
+        case cancelled
+        /// A line matches the pattern that must be absent.
+        case found
+        /// What was looked for is not there (for `command`: the program does not exist; error).
+        case notFound = "not-found"
+        /// It did not finish within the step timeout.
+        case timeout
+        /// The file cannot be read (error).
+        case unreadable
+    }
+
     /// Where the log comes from.
     public enum Source: Sendable, Hashable {
         /// A file, read from its end.
@@ -82,7 +96,7 @@ public struct LogsProbe: Probe {
                     Result { () throws(LogTail.ReadError) in try LogTail.read(path: full, lines: lines) }
                 }.get()
             } catch {
-                return .error("unreadable", "cannot read the log \(error)")
+                return .error(Cause.unreadable.rawValue, "cannot read the log \(error)")
             }
         case .command(let argv):
             name = argv[0]
@@ -92,12 +106,14 @@ public struct LogsProbe: Probe {
                 mergingStandardError: true, keepingEnd: true)
             let shown = "$ " + argv.map(shellQuoted).joined(separator: " ")
             switch result.ending {
-            case .launchFailed: return .error("unreadable", "\(argv[0]) could not be started", evidence: [shown])
+            case .launchFailed:
+                return .error(Cause.unreadable.rawValue, "\(argv[0]) could not be started", evidence: [shown])
             case .timedOut:
                 return .error(
-                    "timeout", "\(argv[0]) did not finish within \(context.timeout.shortDescription)", evidence: [shown]
+                    Cause.timeout.rawValue, "\(argv[0]) did not finish within \(context.timeout.shortDescription)",
+                    evidence: [shown]
                 )
-            case .cancelled: return .error("cancelled", "the run was cancelled", evidence: [shown])
+            case .cancelled: return .error(Cause.cancelled.rawValue, "the run was cancelled", evidence: [shown])
             case .exited(let status) where status != 0: notes.append("\(shown) exited with \(status)")
             case .signalled(let signal): notes.append("\(shown) was killed by signal \(signal)")
             case .exited: break
@@ -131,7 +147,9 @@ public struct LogsProbe: Probe {
         guard let last = matches.last else {
             return expect == .absent
                 ? .pass("no line matches /\(search.pattern.source)/ in \(scope)", evidence: evidence)
-                : .fail("not-found", "no line matches /\(search.pattern.source)/ in \(scope)", evidence: evidence)
+                : .fail(
+                    Cause.notFound.rawValue, "no line matches /\(search.pattern.source)/ in \(scope)",
+                    evidence: evidence)
         }
         let excerpt = Self.excerpt(around: last, in: log.bytes, context: context)
         evidence.append(Redactor.standard.redact(excerpt.text))
@@ -140,7 +158,7 @@ public struct LogsProbe: Probe {
                 to: 200)
         let what = excerpt.isTraceback ? "a Python traceback ending in" : "a line matching /\(search.pattern.source)/:"
         return expect == .absent
-            ? .fail("found", "\(name) has \(what) \(line)", evidence: evidence)
+            ? .fail(Cause.found.rawValue, "\(name) has \(what) \(line)", evidence: evidence)
             : .pass("\(name) has \(what) \(line)", evidence: evidence)
     }
 

@@ -9,6 +9,40 @@ import Foundation
 /// `not-redis`, `loading`, `error-reply`, `unexpected-reply`, `queue-too-long`.
 /// Causes, error (the probe cannot tell): `tls-unsupported`, `cancelled`; a bad URL is `bad-argument`.
 public struct RedisProbe: Probe {
+    /// The causes of its fail and error observations: the strings runbooks route on and the JSON carries.
+    public enum Cause: String, Sendable {
+        /// Redis rejected the credentials.
+        case authFailed = "auth-failed"
+        /// Redis requires a password and none was given.
+        case authRequired = "auth-required"
+        /// An argument cannot be used as given (error).
+        case badArgument = "bad-argument"
+        /// The run was cancelled: deadline or interruption (error).
+        case cancelled
+        /// The server closed the connection before replying.
+        case connectionClosed = "connection-closed"
+        /// The connection was reset.
+        case connectionReset = "connection-reset"
+        /// Redis answered the command with an error.
+        case errorReply = "error-reply"
+        /// Redis is loading its dataset and not answering yet.
+        case loading
+        /// The network namespace of the `in:` service cannot be entered (error).
+        case namespaceDenied = "namespace-denied"
+        /// What answers on the port does not speak RESP.
+        case notRedis = "not-redis"
+        /// The queue holds more messages than `max_queue`.
+        case queueTooLong = "queue-too-long"
+        /// No complete reply arrived in time.
+        case replyTimeout = "reply-timeout"
+        /// The URL asks for TLS (`rediss://`), which the probe does not speak (error).
+        case tlsUnsupported = "tls-unsupported"
+        /// The reply is not the one expected.
+        case unexpectedReply = "unexpected-reply"
+        /// The value (or variable) is not set, or is empty.
+        case unset
+    }
+
     /// Where to connect and as whom; nil when the URL is read from the container's environment (`url_env`).
     public var url: RedisURL?
     /// What to send and how to judge the replies.
@@ -60,7 +94,8 @@ public struct RedisProbe: Probe {
         if let variable = urlEnvironmentVariable, let vantage {
             guard let value = vantage.container.environmentValue(variable), !value.isEmpty else {
                 return .fail(
-                    "unset", "\(variable) is not set in the environment of \(vantage.container.name)", evidence: origin)
+                    Cause.unset.rawValue, "\(variable) is not set in the environment of \(vantage.container.name)",
+                    evidence: origin)
             }
             do {
                 let parsed = try RedisURL(parsing: value)
@@ -71,15 +106,16 @@ public struct RedisProbe: Probe {
                 origin.append("url from \(variable) of \(vantage.container.name)")
             } catch {
                 return .error(
-                    "bad-argument", "\(variable) of \(vantage.container.name) is not a Redis URL: \(error.message)",
+                    Cause.badArgument.rawValue,
+                    "\(variable) of \(vantage.container.name) is not a Redis URL: \(error.message)",
                     evidence: origin)
             }
         }
-        guard let url else { return .error("bad-argument", "no Redis URL") }
+        guard let url else { return .error(Cause.badArgument.rawValue, "no Redis URL") }
         let target = url.shown
         guard !url.tls else {
             return .error(
-                "tls-unsupported", "\(target) asks for TLS, which the redis probe does not speak",
+                Cause.tlsUnsupported.rawValue, "\(target) asks for TLS, which the redis probe does not speak",
                 evidence: ["url: \(target)"])
         }
         let finalExchange = exchange
@@ -89,7 +125,7 @@ public struct RedisProbe: Probe {
             let clock = ContinuousClock()
             let began = clock.now
             if let standpoint, let problem = standpoint.enter() {
-                return .error("namespace-denied", problem, evidence: shownOrigin)
+                return .error(Cause.namespaceDenied.rawValue, problem, evidence: shownOrigin)
             }
             var observation = Self.exchange(
                 finalExchange, with: url, deadline: deadline, timeout: context.timeout,
@@ -308,17 +344,19 @@ public struct RedisExchange: Sendable, Hashable {
                 let upper = message.uppercased()
                 if upper.hasPrefix("LOADING") {
                     return .fail(
-                        "loading", "Redis is loading its dataset into memory and refuses commands",
+                        RedisProbe.Cause.loading.rawValue,
+                        "Redis is loading its dataset into memory and refuses commands",
                         evidence: evidence + [shown])
                 }
                 if purpose == .auth {
                     return .fail(
-                        "auth-failed", "Redis rejected the credentials: \(redactor.redact(message))",
+                        RedisProbe.Cause.authFailed.rawValue,
+                        "Redis rejected the credentials: \(redactor.redact(message))",
                         evidence: evidence + ["AUTH -> \(shown)"])
                 }
                 if upper.hasPrefix("NOAUTH") {
                     return .fail(
-                        "auth-required", "Redis requires a password and the URL gives none",
+                        RedisProbe.Cause.authRequired.rawValue, "Redis requires a password and the URL gives none",
                         evidence: evidence + ["\(label(purpose, command: name)) -> \(shown)"])
                 }
             }
@@ -328,7 +366,7 @@ public struct RedisExchange: Sendable, Hashable {
             case .select:
                 if case .error(let message) = value {
                     return .fail(
-                        "error-reply", "SELECT \(db) failed: \(redactor.redact(message))",
+                        RedisProbe.Cause.errorReply.rawValue, "SELECT \(db) failed: \(redactor.redact(message))",
                         evidence: evidence + ["SELECT \(db) -> \(shown)"])
                 }
                 evidence.append("db: \(db)")
@@ -341,21 +379,25 @@ public struct RedisExchange: Sendable, Hashable {
                 evidence.append("\(name) -> \(shown)")
                 if case .error(let message) = value {
                     return .fail(
-                        "error-reply", "\(name) failed: \(redactor.redact(message).truncated(to: 120))",
+                        RedisProbe.Cause.errorReply.rawValue,
+                        "\(name) failed: \(redactor.redact(message).truncated(to: 120))",
                         evidence: evidence)
                 }
                 if isPing && value.text?.uppercased() != "PONG" {
-                    return .fail("unexpected-reply", "PING was answered with \(shown), not PONG", evidence: evidence)
+                    return .fail(
+                        RedisProbe.Cause.unexpectedReply.rawValue, "PING was answered with \(shown), not PONG",
+                        evidence: evidence)
                 }
             case .queueLength:
                 let queue = self.queue ?? ""
                 evidence.append("LLEN \(queue) -> \(shown)")
                 guard case .integer(let length) = value else {
-                    return .fail("error-reply", "LLEN \(queue) failed: \(shown)", evidence: evidence)
+                    return .fail(
+                        RedisProbe.Cause.errorReply.rawValue, "LLEN \(queue) failed: \(shown)", evidence: evidence)
                 }
                 if let maxQueue, length > maxQueue {
                     return .fail(
-                        "queue-too-long",
+                        RedisProbe.Cause.queueTooLong.rawValue,
                         "queue '\(queue)' holds \(length) messages, more than \(maxQueue): nothing seems to consume it",
                         evidence: evidence)
                 }
@@ -364,7 +406,7 @@ public struct RedisExchange: Sendable, Hashable {
 
         if let reason = parsed.invalid {
             return .fail(
-                "not-redis", "the server's reply is not Redis (RESP): \(reason)",
+                RedisProbe.Cause.notRedis.rawValue, "the server's reply is not Redis (RESP): \(reason)",
                 evidence: evidence + ["reply starts: \(Self.printable(reply.prefix(80)))"])
         }
         if parsed.values.count < purposes.count {
@@ -373,21 +415,26 @@ public struct RedisExchange: Sendable, Hashable {
             switch failure {
             case .replyTimeout?:
                 return .fail(
-                    "reply-timeout",
+                    RedisProbe.Cause.replyTimeout.rawValue,
                     "the server accepted the connection but sent \(got) within \(timeout.shortDescription)",
                     evidence: evidence + start)
             case .cancelled?:
-                return .error("cancelled", "the run was cancelled while waiting for Redis", evidence: evidence + start)
+                return .error(
+                    RedisProbe.Cause.cancelled.rawValue, "the run was cancelled while waiting for Redis",
+                    evidence: evidence + start)
             case .broken(let message)?:
                 return .fail(
-                    "connection-reset", "the connection broke after \(got): \(message)", evidence: evidence + start)
+                    RedisProbe.Cause.connectionReset.rawValue, "the connection broke after \(got): \(message)",
+                    evidence: evidence + start)
             case nil where reply.count >= Self.maxReplyBytes:
                 return .fail(
-                    "not-redis", "the reply exceeds \(Self.maxReplyBytes) bytes without completing",
+                    RedisProbe.Cause.notRedis.rawValue,
+                    "the reply exceeds \(Self.maxReplyBytes) bytes without completing",
                     evidence: evidence + start)
             default:
                 return .fail(
-                    "connection-closed", "the server closed the connection after \(got)", evidence: evidence + start)
+                    RedisProbe.Cause.connectionClosed.rawValue, "the server closed the connection after \(got)",
+                    evidence: evidence + start)
             }
         }
         let version = evidence.first { $0.hasPrefix("server: ") }.map { " (" + $0.dropFirst(8) + ")" } ?? ""

@@ -6,6 +6,12 @@ import DiagnosePlatform
 /// Causes, fail: `connection-refused`, `dns-failure`, `dns-timeout`, `connect-timeout`, `connect-failed`.
 /// Cause, error: `cancelled`.
 public struct TCPProbe: Probe {
+    /// The causes of its fail and error observations: the strings runbooks route on and the JSON carries. Connection failures carry `NetworkFailure.cause`.
+    public enum Cause: String, Sendable {
+        /// The network namespace of the `in:` service cannot be entered (error).
+        case namespaceDenied = "namespace-denied"
+    }
+
     /// The host name or address.
     public var host: String
     /// The port.
@@ -40,7 +46,7 @@ public struct TCPProbe: Probe {
             let clock = ContinuousClock()
             let began = clock.now
             if let standpoint, let problem = standpoint.enter() {
-                return .error("namespace-denied", problem, evidence: [standpoint.description])
+                return .error(Cause.namespaceDenied.rawValue, problem, evidence: [standpoint.description])
             }
             var observation = Self.connect(
                 host: host, port: port, deadline: deadline, timeout: context.timeout,
