@@ -173,11 +173,10 @@ public struct HandoffReport: Sendable, Hashable, Codable {
         }
     }
 
-    /// The report with every string of the metadata and the run passed through the redactor.
+    /// The report with every string it adds to its run passed through the redactor: the metadata and the previous
+    /// report's titles. The run (and the findings drawn from it) was redacted where the engine made it.
     public func redacted(by redactor: Redactor) -> HandoffReport {
         var copy = self
-        copy.run = run.redacted(by: redactor)
-        copy.findings = Self.findings(of: copy.run)
         copy.metadata.host = redactor.redact(metadata.host)
         copy.metadata.user = redactor.redact(metadata.user)
         copy.metadata.projectDirectory = redactor.redact(metadata.projectDirectory)

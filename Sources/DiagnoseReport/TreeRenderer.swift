@@ -7,22 +7,13 @@ public struct TreeRenderer: Sendable {
     /// Creates a renderer.
     public init() {}
 
-    /// An input's template as it may be shown: a literal or a default of a secret-looking input is masked.
-    static func shown(_ input: Input) -> String {
-        let redacted = Redactor.standard.redact(input.template)
-        guard Redactor.isSecretName(input.name), !input.template.isEmpty else { return redacted }
-        guard input.template.hasPrefix("${"), input.template.hasSuffix("}") else { return Redactor.mask }
-        guard let separator = input.template.range(of: ":-") else { return input.template }
-        return String(input.template[..<separator.upperBound]) + Redactor.mask + "}"
-    }
-
     /// The tree as indented text, each step once; a step reached twice is referred to.
     public func text(_ runbook: Runbook) -> String {
         var out = "\(runbook.id): \(runbook.title)\n"
         if !runbook.description.isEmpty { out += "  \(runbook.description)\n" }
         if !runbook.inputs.isEmpty {
             out += "  inputs:\n"
-            for input in runbook.inputs { out += "    \(input.name) = \(Self.shown(input))\n" }
+            for input in runbook.inputs { out += "    \(input.name) = \(input.shownTemplate)\n" }
         }
         var shown = Set<String>()
         func draw(_ id: String, indent: String, via: String) {

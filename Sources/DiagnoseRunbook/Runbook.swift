@@ -56,6 +56,17 @@ public struct Input: Sendable, Hashable {
     }
 }
 
+extension Input {
+    /// An input's template as it may be shown: a literal or a default of a secret-looking input is masked.
+    public var shownTemplate: String {
+        let redacted = Redactor.standard.redact(template)
+        guard Redactor.isSecretName(name), !template.isEmpty else { return redacted }
+        guard template.hasPrefix("${"), template.hasSuffix("}") else { return Redactor.mask }
+        guard let separator = template.range(of: ":-") else { return template }
+        return String(template[..<separator.upperBound]) + Redactor.mask + "}"
+    }
+}
+
 /// One check in a runbook: a probe, its arguments, and where each outcome leads.
 public struct Step: Sendable, Hashable {
     /// The step's id within its runbook.
