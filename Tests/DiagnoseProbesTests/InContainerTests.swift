@@ -18,7 +18,9 @@ import Testing
             "stdout_matches": .scalar("^http://backend:8000"),
         ]).run(context)
         #expect(observation.outcome == .pass)
-        #expect(observation.evidence.first?.hasPrefix("$ docker exec dgtest-stack_healthy_1 /bin/sh -c") == true)
+        #expect(
+            observation.evidence.first?.hasPrefix("$ docker exec \(DockerTestStack.projectName)_healthy_1 /bin/sh -c")
+                == true)
     }
 
     @Test func failingCommandInsideTheContainerIsAFailure() async throws {
