@@ -29,15 +29,19 @@ public struct ComposeCLI: Sendable, Hashable {
     }
 
     /// Finds compose without running anything: a `docker-compose` plugin file next to a `docker` on PATH,
-    /// else `docker-compose` on PATH.
+    /// else `docker-compose` on PATH. `DIAGNOSE_COMPOSE=v1` (or `standalone`) skips the plugin, for a host where the
+    /// stack is driven with `docker-compose` although the plugin is installed; `v2` (or `plugin`) insists on it.
     public static func detect(environment: [String: String]) -> Result<ComposeCLI, ComposeError> {
         let docker = executable(named: "docker", environment: environment)
-        if let docker {
+        let choice = environment["DIAGNOSE_COMPOSE"]?.lowercased() ?? ""
+        let wantsPlugin = !["v1", "standalone"].contains(choice)
+        if let docker, wantsPlugin {
             for folder in pluginFolders(environment: environment)
             where FileManager.default.isExecutableFile(atPath: folder + "/docker-compose") {
                 return .success(ComposeCLI(flavor: .plugin, prefix: [docker, "compose"]))
             }
         }
+        if ["v2", "plugin"].contains(choice) { return .failure(docker == nil ? .dockerMissing : .composeMissing) }
         if let standalone = executable(named: "docker-compose", environment: environment) {
             return .success(ComposeCLI(flavor: .standalone, prefix: [standalone]))
         }

@@ -51,7 +51,9 @@ import Testing
         #expect(adapter.processesStarted == 1)
     }
 
-    @Test func unsetVariableFailsNamingEachVariable() async throws {
+    /// Under the real compose v1 (`docker-compose`) and the real v2 (`docker compose`), chosen with DIAGNOSE_COMPOSE.
+    @Test(arguments: [ComposeCLI.Flavor.standalone, .plugin])
+    func unsetVariableFailsNamingEachVariable(_ flavor: ComposeCLI.Flavor) async throws {
         let directory = try project(
             """
             version: "3.8"
@@ -64,12 +66,29 @@ import Testing
         var environment = ProcessInfo.processInfo.environment
         environment["DGTEST_TAG"] = nil
         environment["DGTEST_REDIS_URL"] = nil
-        let (observation, _) = try await observe(directory, environment: environment)
+        environment["DIAGNOSE_COMPOSE"] = flavor == .plugin ? "v2" : "v1"
+        let (observation, adapter) = try await observe(directory, environment: environment)
+        #expect(try adapter.composeCLI.get().flavor == flavor)
         #expect(observation.outcome == .fail)
         #expect(observation.cause == "unset-variable")
         #expect(observation.evidence.contains("unset variable: DGTEST_TAG"))
         #expect(observation.evidence.contains("unset variable: DGTEST_REDIS_URL"))
-        #expect(observation.evidence.contains { $0.contains("The DGTEST_TAG variable is not set") })
+        #expect(observation.evidence.contains { $0.contains("DGTEST_TAG") && $0.contains("variable is not set") })
+    }
+
+    /// The three ways the compose CLIs write the warning, as captured from compose 1.29.2 and 2.26.1.
+    @Test func unsetVariablesAreReadInEveryCLIsWording() {
+        #expect(
+            ComposeConfigProbe.unsetVariables(in: "The LAB_UNSET_VAR variable is not set. Defaulting to a blank string.")
+                == ["LAB_UNSET_VAR"])
+        #expect(
+            ComposeConfigProbe.unsetVariables(
+                in: #"WARN[0000] The "LAB_UNSET_VAR" variable is not set. Defaulting to a blank string."#)
+                == ["LAB_UNSET_VAR"])
+        #expect(
+            ComposeConfigProbe.unsetVariables(
+                in: #"time="2026-12-02T06:30:00Z" level=warning msg="The \"LAB_UNSET_VAR\" variable is not set. Defaulting to a blank string.""#
+            ) == ["LAB_UNSET_VAR"])
     }
 
     @Test func variableFromTheProjectsEnvFileIsSet() async throws {
@@ -111,8 +130,8 @@ import Testing
         #expect(observation.cause == "docker-missing")
     }
 
-    /// Compose v2 cannot run here; a fake `docker-compose` CLI plugin in DOCKER_CONFIG proves that the real docker
-    /// CLI is asked for `docker compose` with the project's options, and that v2's warning format is understood.
+    /// What the real v2 cannot show: a fake `docker-compose` CLI plugin in DOCKER_CONFIG records the exact argv the
+    /// real docker CLI hands it, so the project's options are proved to reach `docker compose`.
     @Test func composePluginIsPreferredAndGetsTheProjectOptions() async throws {
         let directory = try project("services: {}\n")
         let config = try temporaryDirectory("docker-config")

@@ -50,7 +50,9 @@ public struct ComposeConfigProbe: Probe {
         return .pass("\(project.file) is valid (project '\(project.name)')", evidence: evidence)
     }
 
-    /// Variables named by v1's `The FOO variable is not set` and v2's `The "FOO" variable is not set`, in order, once each.
+    /// Variables named by v1's `The FOO variable is not set`, v2's `The "FOO" variable is not set`, and v2's logfmt
+    /// line `level=warning msg="The \"FOO\" variable is not set. ..."` (the quotes escaped inside the field), in order,
+    /// once each.
     static func unsetVariables(in messages: String) -> [String] {
         var names: [String] = []
         for groups in unsetPattern.allMatches(in: messages) where groups.count > 1 && !names.contains(groups[1]) {
@@ -59,7 +61,7 @@ public struct ComposeConfigProbe: Probe {
         return names
     }
 
-    private static let unsetPattern = try! Pattern(#"The "?([A-Za-z_][A-Za-z0-9_]*)"? variable is not set"#)
+    private static let unsetPattern = try! Pattern(#"The \\?"?([A-Za-z_][A-Za-z0-9_]*)\\?"? variable is not set"#)
 }
 
 extension ProbeKind {
