@@ -88,6 +88,9 @@ public struct HandoffReport: Sendable, Hashable, Codable {
         public var fix: [String]
         /// The runbooks that reached it, in id order.
         public var seenBy: [String]
+        /// The finding (its key) that explains this one, when every runbook that reached it follows from a runbook
+        /// that reached that one: a consequence, ranked after its root cause.
+        public var follows: String?
 
         /// Whether more than one runbook traced its symptom to this finding.
         public var isSharedRootCause: Bool { seenBy.count > 1 }
@@ -140,8 +143,9 @@ public struct HandoffReport: Sendable, Hashable, Codable {
         }
     }
 
-    /// The run's problems: runbooks ending in a warning or critical diagnosis, grouped by diagnosis id, ranked by
-    /// severity (critical first), then by how many runbooks saw it (a shared root cause first), then by id.
+    /// The run's problems: runbooks ending in a warning or critical diagnosis, grouped by diagnosis id, ranked root
+    /// causes first (a finding that follows from another comes after), then by severity (critical first), then by
+    /// how many runbooks saw it (a shared root cause first), then by id.
     /// Runbooks that ended `ok` or could not conclude (`unknown`) are not findings.
     public static func findings(of run: RunReport) -> [Finding] {
         var byKey: [String: Finding] = [:]
@@ -159,8 +163,14 @@ public struct HandoffReport: Sendable, Hashable, Codable {
             finding.fix += diagnosis.fix.filter { !finding.fix.contains($0) }
             byKey[diagnosis.id] = finding
         }
+        let results = Dictionary(run.runbooks.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        for (key, finding) in byKey {
+            let roots = Set(finding.seenBy.map { results[$0]?.explainedBy.flatMap { results[$0]?.diagnosis.id } })
+            if roots.count == 1, let root = roots.first ?? nil, root != key { byKey[key]?.follows = root }
+        }
         return byKey.values.sorted {
-            (rank($0.severity), $0.seenBy.count, $1.key) > (rank($1.severity), $1.seenBy.count, $0.key)
+            ($0.follows == nil ? 1 : 0, rank($0.severity), $0.seenBy.count, $1.key)
+                > ($1.follows == nil ? 1 : 0, rank($1.severity), $1.seenBy.count, $0.key)
         }
     }
 

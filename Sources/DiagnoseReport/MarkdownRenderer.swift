@@ -100,7 +100,11 @@ public struct MarkdownRenderer: Sendable {
 
     func findings(_ report: HandoffReport, trees: [String: Runbook]) -> String {
         guard !report.findings.isEmpty else { return "" }
-        var out = "## Findings\n\nRanked by severity, then by how many runbooks reached the same diagnosis.\n"
+        let ranking =
+            report.findings.contains { $0.follows != nil }
+            ? "Root causes first (a finding that follows from another comes after it), then by severity, then by how many runbooks reached the same diagnosis."
+            : "Ranked by severity, then by how many runbooks reached the same diagnosis."
+        var out = "## Findings\n\n\(ranking)\n"
         let results = Dictionary(report.run.runbooks.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         for (index, finding) in report.findings.enumerated() {
             out =
@@ -109,6 +113,9 @@ public struct MarkdownRenderer: Sendable {
             let seenBy = finding.seenBy.map(inlineCode).joined(separator: ", ")
             out += "Diagnosis \(inlineCode(finding.key)), seen by \(seenBy)"
             out += finding.isSharedRootCause ? ": a shared root cause.\n\n" : ".\n\n"
+            if let root = finding.follows {
+                out += "Follows from \(inlineCode(root)) above: fix that first.\n\n"
+            }
             if !finding.explain.isEmpty { out += "\(text(finding.explain))\n\n" }
             if !finding.fix.isEmpty {
                 out += "**Fix**\n\n"

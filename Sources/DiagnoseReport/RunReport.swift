@@ -49,13 +49,41 @@ public struct RunReport: Sendable, Hashable, Codable {
     /// The schema this type encodes.
     public static let schemaName = "diagnose.run/v1"
 
-    /// Creates a report; the status is derived from the runbooks.
+    /// Creates a report; the status, and which runbook's finding explains which, are derived from the runbooks.
     public init(startedAt: Date, durationMs: Int, stopped: String? = nil, runbooks: [RunbookResult]) {
         self.status = Status.worst(runbooks.map(\.status))
         self.startedAt = startedAt
         self.durationMs = durationMs
         self.stopped = stopped
-        self.runbooks = runbooks
+        self.runbooks = Self.linkingRootCauses(runbooks)
+    }
+
+    /// Each result whose diagnosis `follows` a runbook that ran here and did not end OK is explained by that runbook
+    /// (or, when that one follows another in turn, by the first of the chain that follows none).
+    static func linkingRootCauses(_ results: [RunbookResult]) -> [RunbookResult] {
+        let byID = Dictionary(results.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        func failing(_ id: String?) -> RunbookResult? {
+            guard let id, let result = byID[id], result.status == .warning || result.status == .critical else {
+                return nil
+            }
+            return result
+        }
+        return results.map { result in
+            var copy = result
+            copy.explainedBy = nil
+            guard result.status != .ok, var root = failing(result.diagnosis.follows), root.id != result.id else {
+                return copy
+            }
+            var seen: Set<String> = [result.id, root.id]
+            while let next = failing(root.diagnosis.follows), seen.insert(next.id).inserted { root = next }
+            copy.explainedBy = root.id
+            return copy
+        }
+    }
+
+    /// The runbooks whose finding nothing else in the run explains, in order: the root causes.
+    public var rootCauses: [RunbookResult] {
+        runbooks.filter { ($0.status == .warning || $0.status == .critical) && $0.explainedBy == nil }
     }
 
     /// The process exit status for this run.
@@ -78,6 +106,8 @@ public struct RunbookResult: Sendable, Hashable, Codable {
     public var inputs: [String: String]
     /// How long the runbook took.
     public var durationMs: Int
+    /// The runbook of this run whose finding this one follows from (its diagnosis's `follows`), if that one failed.
+    public var explainedBy: String?
 
     /// Creates a result; the status follows the conclusion.
     public init(

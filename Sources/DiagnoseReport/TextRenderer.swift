@@ -47,11 +47,37 @@ public struct TextRenderer: Sendable {
             let n = report.runbooks.filter { $0.status == status }.count
             return n == 0 ? nil : "\(n) \(status.rawValue)"
         }
+        out += rootCauses(report)
         var footer =
             "\(report.runbooks.count) runbook\(report.runbooks.count == 1 ? "" : "s") in \(Self.milliseconds(report.durationMs)): \(counts.joined(separator: ", "))"
         if let stopped = report.stopped { footer += " (stopped: \(stopped))" }
         out += paint(footer, "1") + " → \(label(report.status)) (exit \(report.exitStatus.rawValue))\n"
         return out
+    }
+
+    /// When one finding explains others (the backend is down, so the frontend fails), the root cause first and what
+    /// follows from it; when every runbook stopped on the same error (the engine is unreachable), that error once.
+    func rootCauses(_ report: RunReport) -> String {
+        let explained = report.runbooks.filter { $0.explainedBy != nil }
+        var out = ""
+        if !explained.isEmpty {
+            for root in report.rootCauses {
+                let followers = explained.filter { $0.explainedBy == root.id }
+                guard !followers.isEmpty else { continue }
+                out += "\(paint("Root cause:", "1")) \(root.id) ⇒ \(root.diagnosis.title)  [\(root.diagnosis.id)]\n"
+                let list = followers.map { "\($0.id) (\($0.diagnosis.id))" }.joined(separator: ", ")
+                out += "  explains: \(list)\n"
+            }
+        }
+        let endings = report.runbooks.map { $0.path.last }
+        if report.runbooks.count > 1, report.runbooks.allSatisfy({ $0.status == .unknown }),
+            let first = endings.first ?? nil, first.outcome == .error, let cause = first.cause,
+            endings.allSatisfy({ $0?.outcome == .error && $0?.cause == cause })
+        {
+            out +=
+                "\(paint("Root cause:", "1")) every runbook stopped on the same error: \(first.summary)  [\(cause)]\n"
+        }
+        return out.isEmpty ? "" : out + "\n"
     }
 
     /// One runbook as text.
@@ -73,6 +99,7 @@ public struct TextRenderer: Sendable {
         }
         let diagnosis = runbook.diagnosis
         out += "  ⇒ \(label(diagnosis.severity)) \(paint(diagnosis.title, "1"))  [\(diagnosis.id)]\n"
+        if let root = runbook.explainedBy { out += "    Follows from \(root): see that runbook for the cause.\n" }
         if !diagnosis.explain.isEmpty {
             for line in Self.wrap(diagnosis.explain, width: 96) { out += "    \(line)\n" }
         }

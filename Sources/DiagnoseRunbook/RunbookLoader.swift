@@ -31,7 +31,7 @@ public struct RunbookLoader: Sendable {
 
     static let rootKeys = ["id", "title", "description", "inputs", "start", "steps", "diagnoses"]
     static let stepKeys = ["title", "probe", "with", "timeout", "on"]
-    static let diagnosisKeys = ["severity", "title", "explain", "fix"]
+    static let diagnosisKeys = ["severity", "title", "explain", "fix", "follows"]
 
     /// Loads one file; the id defaults to its name without `.yml`/`.yaml`.
     public func load(file path: String) throws(RunbookError) -> Runbook {
@@ -489,6 +489,14 @@ struct NodeDecoder {
                 report(node, "'fix' of diagnosis '\(id)' must be a list of commands")
             }
         }
-        return Diagnosis(id: id, title: title, severity: severity, explain: explain, fix: fix)
+        var follows: String?
+        if let node = values["follows"], let runbook = text(node, "the runbook diagnosis '\(id)' follows") {
+            if Self.isValidID(runbook) {
+                follows = runbook
+            } else {
+                report(node, "'follows' of diagnosis '\(id)' must name a runbook by its id, e.g. backend-wont-start")
+            }
+        }
+        return Diagnosis(id: id, title: title, severity: severity, explain: explain, fix: fix, follows: follows)
     }
 }
