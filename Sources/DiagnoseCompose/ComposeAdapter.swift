@@ -226,14 +226,19 @@ public final class ComposeAdapter: Sendable {
 
     // MARK: Containers
 
-    /// The last `tail` lines of the service's container log, standard output and error interleaved in order.
+    /// The last `tail` lines of the service's container log, standard output and error interleaved in order; with
+    /// `timestamps`, each line starts with the engine's RFC 3339 time and a space (`docker logs --timestamps`).
     ///
-    /// Read once per service and `tail` per adapter: the steps searching one log for different patterns share it.
+    /// Read once per service, `tail` and `timestamps` per adapter: the steps searching one log for different
+    /// patterns share it.
     public func logs(
-        of service: String, in project: String, tail: Int, timeout: Duration, cancellation: CancellationFlag? = nil
+        of service: String, in project: String, tail: Int, timestamps: Bool = false, timeout: Duration,
+        cancellation: CancellationFlag? = nil
     ) async -> Result<(ContainerInfo, ProcessResult), ComposeError> {
-        await logReads.value(for: LogRead(project: project, service: service, tail: tail)) {
-            await self.readLogs(of: service, in: project, tail: tail, timeout: timeout, cancellation: cancellation)
+        await logReads.value(for: LogRead(project: project, service: service, tail: tail, timestamps: timestamps)) {
+            await self.readLogs(
+                of: service, in: project, tail: tail, timestamps: timestamps, timeout: timeout,
+                cancellation: cancellation)
         }.value
     }
 
@@ -241,10 +246,12 @@ public final class ComposeAdapter: Sendable {
         var project: String
         var service: String
         var tail: Int
+        var timestamps: Bool
     }
 
     private func readLogs(
-        of service: String, in project: String, tail: Int, timeout: Duration, cancellation: CancellationFlag?
+        of service: String, in project: String, tail: Int, timestamps: Bool, timeout: Duration,
+        cancellation: CancellationFlag?
     ) async -> Result<(ContainerInfo, ProcessResult), ComposeError> {
         let container: ContainerInfo
         switch await self.container(of: service, in: project, cancellation: cancellation) {
@@ -253,7 +260,7 @@ public final class ComposeAdapter: Sendable {
         }
         // Only the current run's lines (and a second before it, for a crash loop's previous attempt): an
         // error fixed by a restart must not be found again in the container's older history.
-        var arguments = ["logs", "--tail", String(tail)]
+        var arguments = ["logs", "--tail", String(tail)] + (timestamps ? ["--timestamps"] : [])
         if let started = container.state.startedAt.flatMap(ContainerInfo.parseDockerDate) {
             arguments += ["--since", String(Int(started.timeIntervalSince1970) - 1)]
         }

@@ -57,24 +57,7 @@ public struct LogsProbe: Probe {
     /// Builds the probe: exactly one of `file`, `command`, `service` (with `project`, `project_dir`, `compose_file`,
     /// `env_file`); `pattern`; `expect`, `tail`, `context`.
     public init(_ arguments: ProbeArguments) throws(ProbeArgumentError) {
-        let file = try arguments.string("file")
-        let command = try arguments.strings("command")
-        let service = try arguments.string("service")
-        switch (file, command, service) {
-        case (let file?, nil, nil): source = .file(file)
-        case (nil, let command?, nil):
-            guard let program = command.first, !program.isEmpty else {
-                throw ProbeArgumentError("command", "must name a program: command: [program, args...]")
-            }
-            source = .command(command)
-        case (nil, nil, let service?):
-            source = .service(service, try ComposeProject.Selector(arguments, fileArgument: "compose_file"))
-        default: throw ProbeArgumentError("", "give exactly one of 'file', 'command' or 'service'")
-        }
-        if case .service = source {
-        } else if let extra = ComposeProject.argumentNamesBesideFile.sorted().first(where: arguments.has) {
-            throw ProbeArgumentError(extra, "only applies to 'service:' logs")
-        }
+        source = try Source(arguments)
         guard let pattern = try arguments.pattern("pattern") else { throw ProbeArgumentError("pattern", "is required") }
         search = LineSearch(pattern)
         expect = try arguments.choice("expect", ["absent", "present"]).flatMap(Expectation.init(rawValue:)) ?? .absent
@@ -83,56 +66,10 @@ public struct LogsProbe: Probe {
     }
 
     public func run(_ context: ProbeContext) async -> Observation {
-        let log: LogTail
-        let name: String
-        var notes: [String] = []
-        switch source {
-        case .file(let path):
-            let full = context.resolve(path)
-            name = path
-            let lines = tail
-            do {
-                log = try await offload { () -> Result<LogTail, LogTail.ReadError> in
-                    Result { () throws(LogTail.ReadError) in try LogTail.read(path: full, lines: lines) }
-                }.get()
-            } catch {
-                return .error(Cause.unreadable.rawValue, "cannot read the log \(error)")
-            }
-        case .command(let argv):
-            name = argv[0]
-            let result = await ProcessRunner.run(
-                argv, environment: context.environment, workingDirectory: context.workingDirectory,
-                timeout: context.timeout, captureLimit: LogTail.byteLimit, cancellation: context.cancellation,
-                mergingStandardError: true, keepingEnd: true)
-            let shown = "$ " + argv.map(shellQuoted).joined(separator: " ")
-            switch result.ending {
-            case .launchFailed:
-                return .error(Cause.unreadable.rawValue, "\(argv[0]) could not be started", evidence: [shown])
-            case .timedOut:
-                return .error(
-                    Cause.timeout.rawValue, "\(argv[0]) did not finish within \(context.timeout.shortDescription)",
-                    evidence: [shown]
-                )
-            case .cancelled: return .error(Cause.cancelled.rawValue, "the run was cancelled", evidence: [shown])
-            case .exited(let status) where status != 0: notes.append("\(shown) exited with \(status)")
-            case .signalled(let signal): notes.append("\(shown) was killed by signal \(signal)")
-            case .exited: break
-            }
-            log = LogTail(ofEnd: result, lines: tail)
-        case .service(let service, let selector):
-            let project = context.compose.project(selector)
-            name = "service '\(service)'"
-            switch await context.compose.logs(
-                of: service, in: project.name, tail: tail, timeout: context.timeout, cancellation: context.cancellation)
-            {
-            case .failure(let error): return error.observation
-            case .success(let (container, result)):
-                let since = container.state.startedAt.map { " --since \($0) (this run)" } ?? ""
-                notes.append("$ docker logs --tail \(tail) \(container.name)\(since)")
-                log = LogTail(of: Array(result.stdout.utf8), lines: tail)
-            }
+        switch await source.read(tail: tail, context) {
+        case .failure(let failure): return failure.observation
+        case .success(let read): return judge(read.log, name: read.name, notes: read.notes)
         }
-        return judge(log, name: name, notes: notes)
     }
 
     /// Judges the searched tail.
@@ -248,6 +185,111 @@ public struct LogsProbe: Probe {
             if keepEnd { shown.insert(note, at: 0) } else { shown.append(note) }
         }
         return shown.joined(separator: "\n")
+    }
+}
+
+extension LogsProbe.Source {
+    /// Exactly one of `file`, `command`, `service` (with `project`, `project_dir`, `compose_file`, `env_file`).
+    init(_ arguments: ProbeArguments) throws(ProbeArgumentError) {
+        let file = try arguments.string("file")
+        let command = try arguments.strings("command")
+        let service = try arguments.string("service")
+        switch (file, command, service) {
+        case (let file?, nil, nil): self = .file(file)
+        case (nil, let command?, nil):
+            guard let program = command.first, !program.isEmpty else {
+                throw ProbeArgumentError("command", "must name a program: command: [program, args...]")
+            }
+            self = .command(command)
+        case (nil, nil, let service?):
+            self = .service(service, try ComposeProject.Selector(arguments, fileArgument: "compose_file"))
+        default: throw ProbeArgumentError("", "give exactly one of 'file', 'command' or 'service'")
+        }
+        if case .service = self {
+        } else if let extra = ComposeProject.argumentNamesBesideFile.sorted().first(where: arguments.has) {
+            throw ProbeArgumentError(extra, "only applies to 'service:' logs")
+        }
+    }
+
+    /// A log as read for a probe.
+    struct Read: Sendable {
+        /// Its last lines.
+        var log: LogTail
+        /// How summaries name it: the path, the program, `service 'worker'`.
+        var name: String
+        /// How it was read, for the evidence: the `docker logs` command, a command's non-zero exit.
+        var notes: [String]
+        /// The service's container, for `service:` logs.
+        var container: ContainerInfo?
+    }
+
+    /// Why a log could not be read, as the observation to report.
+    struct ReadFailure: Error {
+        /// An `error` observation: `unreadable`, `timeout`, `cancelled` or a compose adapter cause.
+        var observation: Observation
+    }
+
+    /// The last `tail` lines of the log; for a service, since its container's current start (the adapter's rule),
+    /// each line starting with the engine's timestamp when `timestamps` is set.
+    func read(tail: Int, timestamps: Bool = false, _ context: ProbeContext) async -> Result<Read, ReadFailure> {
+        typealias Cause = LogsProbe.Cause
+        switch self {
+        case .file(let path):
+            let full = context.resolve(path)
+            do {
+                let log = try await offload { () -> Result<LogTail, LogTail.ReadError> in
+                    Result { () throws(LogTail.ReadError) in try LogTail.read(path: full, lines: tail) }
+                }.get()
+                return .success(Read(log: log, name: path, notes: []))
+            } catch {
+                return .failure(
+                    ReadFailure(observation: .error(Cause.unreadable.rawValue, "cannot read the log \(error)")))
+            }
+        case .command(let argv):
+            let result = await ProcessRunner.run(
+                argv, environment: context.environment, workingDirectory: context.workingDirectory,
+                timeout: context.timeout, captureLimit: LogTail.byteLimit, cancellation: context.cancellation,
+                mergingStandardError: true, keepingEnd: true)
+            let shown = "$ " + argv.map(shellQuoted).joined(separator: " ")
+            var notes: [String] = []
+            switch result.ending {
+            case .launchFailed:
+                return .failure(
+                    ReadFailure(
+                        observation: .error(
+                            Cause.unreadable.rawValue, "\(argv[0]) could not be started", evidence: [shown])))
+            case .timedOut:
+                return .failure(
+                    ReadFailure(
+                        observation: .error(
+                            Cause.timeout.rawValue,
+                            "\(argv[0]) did not finish within \(context.timeout.shortDescription)", evidence: [shown])))
+            case .cancelled:
+                return .failure(
+                    ReadFailure(
+                        observation: .error(Cause.cancelled.rawValue, "the run was cancelled", evidence: [shown])))
+            case .exited(let status) where status != 0: notes.append("\(shown) exited with \(status)")
+            case .signalled(let signal): notes.append("\(shown) was killed by signal \(signal)")
+            case .exited: break
+            }
+            return .success(Read(log: LogTail(ofEnd: result, lines: tail), name: argv[0], notes: notes))
+        case .service(let service, let selector):
+            let project = context.compose.project(selector)
+            switch await context.compose.logs(
+                of: service, in: project.name, tail: tail, timestamps: timestamps, timeout: context.timeout,
+                cancellation: context.cancellation)
+            {
+            case .failure(let error): return .failure(ReadFailure(observation: error.observation))
+            case .success(let (container, result)):
+                let since = container.state.startedAt.map { " --since \($0) (this run)" } ?? ""
+                let flags = timestamps ? " --timestamps" : ""
+                return .success(
+                    Read(
+                        log: LogTail(of: Array(result.stdout.utf8), lines: tail), name: "service '\(service)'",
+                        notes: ["$ docker logs --tail \(tail)\(flags) \(container.name)\(since)"],
+                        container: container))
+            }
+        }
     }
 }
 
