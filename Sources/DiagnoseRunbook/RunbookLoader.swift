@@ -351,7 +351,9 @@ struct NodeDecoder {
                 for item in items {
                     record("\(path).with.\(item.key)", item.value)
                     record("\(path).with.\(item.key)@key", item.keyNode)
-                    if let argument = decodeArgument(item.value) { arguments[item.key] = argument }
+                    if let argument = decodeArgument(item.value, at: "\(path).with.\(item.key)") {
+                        arguments[item.key] = argument
+                    }
                 }
             }
         }
@@ -421,15 +423,24 @@ struct NodeDecoder {
             causeRoutes: causeRoutes)
     }
 
-    mutating func decodeArgument(_ node: Node) -> ArgumentValue? {
+    /// An argument's value; the marks of nested items are recorded under `path.0`, `path.key`, ... so that a probe's
+    /// error about one of them (`signatures.2.pattern`) points at it.
+    mutating func decodeArgument(_ node: Node, at path: String) -> ArgumentValue? {
         switch node {
         case .scalar(let scalar): return .scalar(scalar.string)
         case .sequence(let sequence):
-            return .list(sequence.compactMap { decodeArgument($0) })
+            return .list(
+                sequence.enumerated().compactMap { index, item in
+                    record("\(path).\(index)", item)
+                    return decodeArgument(item, at: "\(path).\(index)")
+                })
         case .mapping:
             guard let items = entries(node, of: "an argument", allowed: nil) else { return nil }
             var result: [String: ArgumentValue] = [:]
-            for item in items { result[item.key] = decodeArgument(item.value) }
+            for item in items {
+                record("\(path).\(item.key)", item.value)
+                result[item.key] = decodeArgument(item.value, at: "\(path).\(item.key)")
+            }
             return .map(result)
         case .alias:
             report(node, "aliases are not supported in runbooks; write the value out")
