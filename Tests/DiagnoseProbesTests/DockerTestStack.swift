@@ -86,10 +86,52 @@ actor DockerTestStack {
           web:
             image: \(image)
             command: ["sh", "-c", "mkdir -p /www && echo ok > /www/health && exec httpd -f -p 8000 -h /www"]
+          log-auth:
+            image: \(image)
+            command: ["sh", "-c", "echo 'INFO:     Started server process [1]'; cat /logs/auth.txt >&2; trap 'exit 0' TERM; while true; do sleep 1; done"]
+            volumes: ["./log-errors:/logs:ro"]
+          log-broker:
+            image: \(image)
+            command: ["sh", "-c", "cat /logs/broker.txt; trap 'exit 0' TERM; while true; do sleep 1; done"]
+            volumes: ["./log-errors:/logs:ro"]
+          log-clean:
+            image: \(image)
+            command: ["sh", "-c", "echo 'INFO:     Started server process [1]'; echo 'INFO:     Application startup complete.'; echo 'INFO:     172.18.0.5:40122 - \\"GET /health HTTP/1.1\\" 200 OK'; trap 'exit 0' TERM; while true; do sleep 1; done"]
+          log-unmatched:
+            image: \(image)
+            command: ["sh", "-c", "echo 'worker ready'; echo 'ERROR flux capacitor overheated at 88 mph' >&2; trap 'exit 0' TERM; while true; do sleep 1; done"]
+          log-restarted:
+            image: \(image)
+            command: ["sh", "-c", "if [ -f /ran ]; then echo 'started cleanly'; else touch /ran; cat /logs/auth.txt; fi; trap 'exit 0' TERM; while true; do sleep 1; done"]
+            volumes: ["./log-errors:/logs:ro"]
           never:
             image: \(image)
             command: ["true"]
         """
+
+    /// A redis-py 4.3 traceback as the backend logs it when Redis wants a password, then an exporter's noise.
+    static let authTraceback = """
+        ERROR:app.main:ready: redis ping failed
+        Traceback (most recent call last):
+          File "/app/app/main.py", line 41, in ready
+            client.ping()
+          File "/usr/lib/python3/dist-packages/redis/client.py", line 1378, in execute_command
+            return conn.retry.call_with_retry(
+          File "/usr/lib/python3/dist-packages/redis/connection.py", line 827, in read_response
+            raise response
+        redis.exceptions.AuthenticationError: Authentication required.
+        ERROR:opentelemetry.exporter.jaeger.thrift:Failed to export spans to jaeger:6831: Temporary failure in name resolution
+
+        """
+
+    /// kombu's redis transport as a Celery 5.2 worker logs it, three attempts, while Redis is stopped.
+    static let brokerRefused = (1...3).map { attempt in
+        """
+        [2026-11-28 12:00:0\(attempt),000: ERROR/MainProcess] consumer: Cannot connect to redis://redis:6379/0: Error 111 connecting to redis:6379. Connection refused..
+        Trying again in 2.00 seconds... (\(attempt)/100)
+
+        """
+    }.joined()
 
     static let traceback = """
         Unable to load celery application.
@@ -111,12 +153,15 @@ actor DockerTestStack {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try composeFile.write(toFile: directory + "/docker-compose.yml", atomically: true, encoding: .utf8)
         try traceback.write(toFile: directory + "/traceback.txt", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: directory + "/log-errors", withIntermediateDirectories: true)
+        try authTraceback.write(toFile: directory + "/log-errors/auth.txt", atomically: true, encoding: .utf8)
+        try brokerRefused.write(toFile: directory + "/log-errors/broker.txt", atomically: true, encoding: .utf8)
         atexit { DockerTestStack.tearDown() }
         try await compose(["down", "-v", "-t", "0"], in: directory)
         try await compose(
             [
                 "up", "-d", "healthy", "unhealthy", "starting", "plain", "exited", "restarting", "crashing", "oom",
-                "web", "recovered",
+                "web", "recovered", "log-auth", "log-broker", "log-clean", "log-unmatched", "log-restarted",
             ],
             in: directory)
         try await waitForStates(in: directory)

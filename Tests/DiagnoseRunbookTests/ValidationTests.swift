@@ -123,4 +123,31 @@ import Testing
         #expect(catalog.findings.isEmpty)
         #expect(catalog.runbook("big")?.steps.count == count)
     }
+
+    @Test func aBadSignaturePatternIsReportedWhereItIsWritten() {
+        let yaml = """
+            title: Worker
+            start: errors
+            steps:
+              errors:
+                probe: log-errors
+                with:
+                  service: worker
+                  signatures:
+                    - { pattern: "Error 111", cause: broker-down, title: Broker down }
+                    - pattern: "Error (111"
+                      cause: broken
+                on: { pass: fine, fail: broken }
+            diagnoses:
+              fine: { severity: ok, title: Fine }
+              broken: { severity: critical, title: Broken }
+            """
+        let found = findings(yaml, file: "worker.yml")
+        #expect(
+            found.contains {
+                $0.hasPrefix(
+                    "worker.yml:10:20: error: step 'errors': argument 'signatures.1.pattern': is not a valid regular expression"
+                )
+            }, "\(found)")
+    }
 }
