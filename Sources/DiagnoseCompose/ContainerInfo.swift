@@ -17,6 +17,8 @@ public struct ContainerInfo: Sendable, Hashable, Decodable {
         public var error: String?
         /// When the current or last run started (RFC 3339).
         public var startedAt: String?
+        /// When the last run ended (RFC 3339); Docker's zero time `0001-01-01T00:00:00Z` when it never ended.
+        public var finishedAt: String?
         /// Its healthcheck's state, when it has a healthcheck.
         public var health: Health?
         /// The process id of its main process on the host, 0 when it does not run.
@@ -25,6 +27,7 @@ public struct ContainerInfo: Sendable, Hashable, Decodable {
         enum CodingKeys: String, CodingKey {
             case status = "Status", restarting = "Restarting", oomKilled = "OOMKilled", exitCode = "ExitCode"
             case error = "Error", startedAt = "StartedAt", health = "Health", pid = "Pid"
+            case finishedAt = "FinishedAt"
         }
     }
 
@@ -65,14 +68,68 @@ public struct ContainerInfo: Sendable, Hashable, Decodable {
         public var env: [String]
         /// Its labels.
         public var labels: [String: String]
+        /// The image's or compose file's entrypoint, empty when none.
+        public var entrypoint: [String]
+        /// The command given to the entrypoint.
+        public var cmd: [String]
+        /// The healthcheck command (`["CMD-SHELL", "curl -f ..."]`, `["CMD", ...]`, `["NONE"]`), empty when none.
+        public var healthcheck: [String]
 
-        enum CodingKeys: String, CodingKey { case env = "Env", labels = "Labels" }
+        enum CodingKeys: String, CodingKey {
+            case env = "Env", labels = "Labels", entrypoint = "Entrypoint", cmd = "Cmd", healthcheck = "Healthcheck"
+        }
+
+        struct Healthcheck: Decodable {
+            var test: [String]?
+            enum CodingKeys: String, CodingKey { case test = "Test" }
+        }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             env = try container.decodeIfPresent([String].self, forKey: .env) ?? []
             labels = try container.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
+            entrypoint = (try? container.decodeIfPresent([String].self, forKey: .entrypoint)) ?? []
+            cmd = (try? container.decodeIfPresent([String].self, forKey: .cmd)) ?? []
+            healthcheck = (try? container.decodeIfPresent(Healthcheck.self, forKey: .healthcheck))?.test ?? []
         }
+    }
+
+    /// A container port published on the host.
+    public struct PortBinding: Sendable, Hashable, Decodable {
+        /// The host address it is bound to; empty or `0.0.0.0` for every address.
+        public var hostIP: String
+        /// The host port, as Docker gives it (a number, or empty for "any free port" in a configuration).
+        public var hostPort: String
+
+        enum CodingKeys: String, CodingKey { case hostIP = "HostIp", hostPort = "HostPort" }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            hostIP = try container.decodeIfPresent(String.self, forKey: .hostIP) ?? ""
+            hostPort = try container.decodeIfPresent(String.self, forKey: .hostPort) ?? ""
+        }
+    }
+
+    /// How the engine restarts it: `no`, `always`, `unless-stopped` or `on-failure`.
+    public struct RestartPolicy: Sendable, Hashable, Decodable {
+        /// The policy's name; empty means `no`.
+        public var name: String
+        /// For `on-failure`: how many restarts at most, 0 for no limit.
+        public var maximumRetryCount: Int
+
+        enum CodingKeys: String, CodingKey { case name = "Name", maximumRetryCount = "MaximumRetryCount" }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decodeIfPresent(String.self, forKey: .name) ?? ""
+            maximumRetryCount = try container.decodeIfPresent(Int.self, forKey: .maximumRetryCount) ?? 0
+        }
+    }
+
+    struct HostConfig: Decodable {
+        var restartPolicy: RestartPolicy?
+        var portBindings: [String: [PortBinding]?]?
+        enum CodingKeys: String, CodingKey { case restartPolicy = "RestartPolicy", portBindings = "PortBindings" }
     }
 
     /// The full container id.
@@ -87,6 +144,15 @@ public struct ContainerInfo: Sendable, Hashable, Decodable {
     public var config: Config
     /// The networks it is attached to, by network name.
     public var networks: [String: Network]
+    /// The program its main process runs (`Path`), empty when unknown.
+    public var path: String
+    /// That program's arguments (`Args`).
+    public var args: [String]
+    /// Its restart policy (`HostConfig.RestartPolicy`).
+    public var restartPolicy: RestartPolicy?
+    /// Published ports by container port (`8000/tcp`): the engine's live `NetworkSettings.Ports` when it has
+    /// bindings, else the configured `HostConfig.PortBindings`. A port exposed but not published has no entry.
+    public var publishedPorts: [String: [PortBinding]]
 
     /// One network attachment: the container's address there and the names it answers to.
     public struct Network: Sendable, Hashable, Decodable {
@@ -106,12 +172,13 @@ public struct ContainerInfo: Sendable, Hashable, Decodable {
 
     struct NetworkSettings: Decodable {
         var networks: [String: Network]?
-        enum CodingKeys: String, CodingKey { case networks = "Networks" }
+        var ports: [String: [PortBinding]?]?
+        enum CodingKeys: String, CodingKey { case networks = "Networks", ports = "Ports" }
     }
 
     enum CodingKeys: String, CodingKey {
         case id = "Id", name = "Name", restartCount = "RestartCount", state = "State", config = "Config"
-        case networkSettings = "NetworkSettings"
+        case networkSettings = "NetworkSettings", path = "Path", args = "Args", hostConfig = "HostConfig"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -122,7 +189,15 @@ public struct ContainerInfo: Sendable, Hashable, Decodable {
         restartCount = try container.decodeIfPresent(Int.self, forKey: .restartCount) ?? 0
         state = try container.decode(State.self, forKey: .state)
         config = try container.decode(Config.self, forKey: .config)
-        networks = (try? container.decodeIfPresent(NetworkSettings.self, forKey: .networkSettings))?.networks ?? [:]
+        let settings = try? container.decodeIfPresent(NetworkSettings.self, forKey: .networkSettings)
+        networks = settings?.networks ?? [:]
+        path = (try? container.decodeIfPresent(String.self, forKey: .path)) ?? ""
+        args = (try? container.decodeIfPresent([String].self, forKey: .args)) ?? []
+        let host = try? container.decodeIfPresent(HostConfig.self, forKey: .hostConfig)
+        restartPolicy = host?.restartPolicy
+        let live = (settings?.ports ?? [:]).compactMapValues { $0 }.filter { !$0.value.isEmpty }
+        publishedPorts =
+            live.isEmpty ? (host?.portBindings ?? [:]).compactMapValues { $0 }.filter { !$0.value.isEmpty } : live
     }
 
     /// The compose service it belongs to.
@@ -136,6 +211,9 @@ public struct ContainerInfo: Sendable, Hashable, Decodable {
 
     /// Whether it runs now.
     public var isRunning: Bool { state.status == "running" }
+
+    /// The command line its main process runs: `Path` and `Args`, else the configured entrypoint and command.
+    public var commandLine: [String] { path.isEmpty ? config.entrypoint + config.cmd : [path] + args }
 
     /// The value of one variable in its environment, or nil when it is not set there.
     public func environmentValue(_ name: String) -> String? {

@@ -49,7 +49,9 @@ import Testing
     @Test func exitedServiceReportsItsExitCode() async throws {
         let observation = try await observe("exited")
         #expect(observation.cause == "exited")
-        #expect(observation.evidence.contains("exit code: 3"))
+        #expect(observation.summary.hasSuffix("crashed with exit 3"))
+        #expect(observation.evidence.contains("exit 3: crashed"))
+        #expect(observation.evidence.contains("restart policy: no"))
     }
 
     @Test func crashLoopingServiceIsRestarting() async throws {

@@ -42,6 +42,18 @@ actor DockerTestStack {
             compose: ComposeAdapter(environment: Self.environment, workingDirectory: directory))
     }
 
+    /// The host ports (on 127.0.0.1) the stack publishes, free when the stack came up.
+    static let publishedPorts: (toServed: Int, toOther: Int) = {
+        let first = (try? Loopback.freePort()) ?? 0
+        var second = first
+        while second == first { second = (try? Loopback.freePort()) ?? 0 }
+        return (first, second)
+    }()
+
+    static let loop = #"["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]"#
+    /// A worker whose command line reads `celery -A app worker ...`, with a shell loop standing in for Celery.
+    static let celery = #"["/bin/sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done", "celery"]"#
+
     static let composeFile = """
         version: "2.4"
         services:
@@ -107,6 +119,65 @@ actor DockerTestStack {
           never:
             image: \(image)
             command: ["true"]
+          created:
+            image: \(image)
+            command: \(loop)
+          paused:
+            image: \(image)
+            command: \(loop)
+            healthcheck: {test: ["CMD", "true"], interval: 1s, timeout: 1s, retries: 1}
+          killed:
+            image: \(image)
+            command: ["sh", "-c", "while true; do sleep 1; done"]
+          stopped:
+            image: \(image)
+            command: \(loop)
+            environment:
+              REDIS_URL: redis://:s3cr3t-pass@redis:6379/0
+          halted:
+            image: \(image)
+            command: \(loop)
+            restart: unless-stopped
+          dead:
+            image: \(image)
+            command: ["sh", "-c", "echo pinned > /pinned; trap 'exit 0' TERM; while true; do sleep 1; done"]
+          listen-local:
+            image: \(image)
+            command: ["sh", "-c", "mkdir -p /www && exec httpd -f -p 127.0.0.1:8000 -h /www"]
+            healthcheck: {test: ["CMD-SHELL", "wget -q -O- http://localhost:8000/ || exit 1"], interval: 1h}
+          listen-other:
+            image: \(image)
+            command: ["sh", "-c", "mkdir -p /www && exec httpd -f -p 8001 -h /www"]
+          published:
+            image: \(image)
+            command: ["sh", "-c", "mkdir -p /www && exec httpd -f -p 8000 -h /www"]
+            ports: ["127.0.0.1:\(publishedPorts.toServed):8000"]
+          published-other:
+            image: \(image)
+            command: ["sh", "-c", "mkdir -p /www && exec httpd -f -p 8000 -h /www"]
+            ports: ["127.0.0.1:\(publishedPorts.toOther):8001"]
+          drift-db:
+            image: \(image)
+            command: \(loop)
+            environment:
+              REDIS_URL: redis://:s3cr3t-pass@redis:6379/1
+          drift-pass:
+            image: \(image)
+            command: \(loop)
+            environment:
+              REDIS_URL: redis://:0ther-s3cret@redis:6379/0
+          celery-q:
+            image: \(image)
+            entrypoint: \(celery)
+            command: ["-A", "app", "worker", "-Q", "lab-priority"]
+          celery-default:
+            image: \(image)
+            entrypoint: \(celery)
+            command: ["-A", "app", "worker", "--loglevel=info"]
+          celery-many:
+            image: \(image)
+            entrypoint: \(celery)
+            command: ["-A", "app", "worker", "-Qbulk,celery"]
         """
 
     /// A redis-py 4.3 traceback as the backend logs it when Redis wants a password, then an exporter's noise.
@@ -133,6 +204,14 @@ actor DockerTestStack {
         """
     }.joined()
 
+    /// The services brought up, `never` and `created` (created, never started) aside.
+    static let services = [
+        "healthy", "unhealthy", "starting", "plain", "exited", "restarting", "crashing", "oom", "web", "recovered",
+        "paused", "killed", "stopped", "halted", "dead", "listen-local", "listen-other", "published",
+        "published-other", "drift-db", "drift-pass", "celery-q", "celery-default", "celery-many", "log-auth",
+        "log-broker", "log-clean", "log-unmatched", "log-restarted",
+    ]
+
     static let traceback = """
         Unable to load celery application.
         Traceback (most recent call last):
@@ -158,41 +237,92 @@ actor DockerTestStack {
         try brokerRefused.write(toFile: directory + "/log-errors/broker.txt", atomically: true, encoding: .utf8)
         atexit { DockerTestStack.tearDown() }
         try await compose(["down", "-v", "-t", "0"], in: directory)
-        try await compose(
-            [
-                "up", "-d", "healthy", "unhealthy", "starting", "plain", "exited", "restarting", "crashing", "oom",
-                "web", "recovered", "log-auth", "log-broker", "log-clean", "log-unmatched", "log-restarted",
-            ],
-            in: directory)
-        try await waitForStates(in: directory)
+        try await compose(["up", "-d"] + services, in: directory)
+        try await compose(["up", "--no-start", "created"], in: directory)
+        try await waitForStates(in: directory, Self.runningStates)
+        try await changeStates()
+        try await waitForStates(in: directory, Self.changedStates)
         return directory
     }
 
-    /// Waits until each container shows the state its test expects.
-    private static func waitForStates(in directory: String) async throws {
-        let expected: [String: (ContainerInfo) -> Bool] = [
-            "healthy": { $0.state.health?.status == "healthy" },
-            "unhealthy": { $0.state.health?.status == "unhealthy" },
-            "exited": { $0.state.status == "exited" },
-            "restarting": { $0.state.status == "restarting" && $0.restartCount >= 1 },
-            "crashing": { $0.state.status == "exited" },
-            // Docker 20.10 on cgroup v2 sometimes misses the OOM event of a container that dies at once
-            // (exit 137, OOMKilled false); the wait below starts such a container again until the flag is set.
-            "oom": { $0.state.status == "exited" && $0.state.oomKilled },
+    /// What the containers changed at run time must be running as, before they are changed.
+    static let runningStates: [String: @Sendable (ContainerInfo) -> Bool] = [
+        "paused": { $0.state.health?.status == "healthy" },
+        "killed": { $0.isRunning }, "stopped": { $0.isRunning }, "halted": { $0.isRunning },
+        "dead": { $0.isRunning },
+    ]
+
+    /// What they are after: paused, killed (SIGKILL, 137), stopped (exit 0; under `unless-stopped`), dead.
+    static let changedStates: [String: @Sendable (ContainerInfo) -> Bool] = [
+        "paused": { $0.state.status == "paused" },
+        "killed": { $0.state.status == "exited" && $0.state.exitCode == 137 },
+        "stopped": { $0.state.status == "exited" && $0.state.exitCode == 0 },
+        "halted": { $0.state.status == "exited" },
+        "dead": { $0.state.status == "dead" },
+    ]
+
+    /// Pauses, kills and stops the containers whose tests need a state only a change at run time gives, and makes
+    /// `dead` honestly: its removal fails on an immutable file in its writable layer, and the engine marks it dead,
+    /// as it does when a removal fails on a busy mount. The teardown makes the file mutable again.
+    private static func changeStates() async throws {
+        let adapter = ComposeAdapter(environment: environment, workingDirectory: "/")
+        let state = try await adapter.state(of: projectName).get()
+        func id(_ service: String) throws -> String {
+            guard let container = state.containers(of: service).first else { throw StackError("no \(service)") }
+            return container.id
+        }
+        let steps = [
+            ["docker", "pause", try id("paused")], ["docker", "kill", try id("killed")],
+            ["docker", "stop", "-t", "5", try id("stopped"), try id("halted")],
         ]
+        for step in steps {
+            let result = await run(step)
+            guard result.exitStatus == 0 else { throw StackError("\(step.joined(separator: " ")): \(result.stderr)") }
+        }
+        let dead = try id("dead")
+        let upper = await run(["docker", "inspect", "-f", "{{.GraphDriver.Data.UpperDir}}", dead])
+        let pinned = upper.stdout.trimmingWhitespace() + "/pinned"
+        let pin = await run(["chattr", "+i", pinned])
+        guard pin.exitStatus == 0 else { throw StackError("chattr +i \(pinned): \(pin.stderr)") }
+        _ = await run(["docker", "rm", "-f", dead])
+    }
+
+    /// How the containers started by `up` must be before any test runs.
+    static let initialStates: [String: @Sendable (ContainerInfo) -> Bool] = [
+        "healthy": { $0.state.health?.status == "healthy" },
+        "unhealthy": { $0.state.health?.status == "unhealthy" },
+        "exited": { $0.state.status == "exited" },
+        "restarting": { $0.state.status == "restarting" && $0.restartCount >= 1 },
+        "crashing": { $0.state.status == "exited" },
+        // Docker 20.10 on cgroup v2 sometimes misses the OOM event of a container that dies at once
+        // (exit 137, OOMKilled false); the wait below starts such a container again until the flag is set.
+        "oom": { $0.state.status == "exited" && $0.state.oomKilled },
+        "web": { $0.isRunning }, "listen-local": { $0.isRunning }, "listen-other": { $0.isRunning },
+        "published": { $0.isRunning }, "published-other": { $0.isRunning },
+        "created": { $0.state.status == "created" },
+    ]
+
+    /// Waits until each container shows the state its test expects: `initialStates`, and `more` over them.
+    private static func waitForStates(
+        in directory: String, _ more: [String: @Sendable (ContainerInfo) -> Bool]
+    ) async throws {
+        let expected = more.merging(initialStates) { mine, _ in mine }
+        var waiting: [String] = []
         for _ in 0..<120 {
             let adapter = ComposeAdapter(environment: environment, workingDirectory: directory)
             let state = try await adapter.state(of: projectName).get()
-            let waiting = expected.filter { service, isReady in
+            waiting = expected.filter { service, isReady in
                 !(state.containers(of: service).first.map(isReady) ?? false)
-            }
+            }.keys.sorted()
             if waiting.isEmpty { return }
             if let oom = state.containers(of: "oom").first, oom.state.status == "exited", !oom.state.oomKilled {
                 _ = await run(["docker", "start", oom.id])
             }
             try await Task.sleep(for: .milliseconds(250))
         }
-        throw StackError("the test stack's containers did not reach their expected states within 30s")
+        throw StackError(
+            "the test stack's containers did not reach their expected states within 30s: \(waiting.joined(separator: ", "))"
+        )
     }
 
     static func startEngineIfNeeded() async throws {
@@ -232,12 +362,14 @@ actor DockerTestStack {
         return result
     }
 
-    /// Removes the project's containers and network; runs at process exit.
+    /// Removes the project's containers and network, making `dead`'s pinned file mutable first; runs at process exit.
     static func tearDown() {
         _ = ProcessRunner.runBlocking(
             [
                 "/bin/sh", "-c",
                 "ids=$(docker ps -aq --filter label=com.docker.compose.project=\(projectName)); "
+                    + "for id in $ids; do chattr -i \"$(docker inspect -f '{{.GraphDriver.Data.UpperDir}}' $id)/pinned\" "
+                    + "2>/dev/null; done; "
                     + "[ -z \"$ids\" ] || docker rm -f -v $ids; docker network rm \(projectName)_default",
             ], environment: nil, workingDirectory: nil, timeout: .seconds(60), captureLimit: 4096, cancellation: [])
     }

@@ -4,11 +4,14 @@ import Foundation
 
 /// Checks that a compose service's container runs, or runs and is healthy, from the project's shared state.
 ///
-/// Causes: `not-created`, `not-started`, `exited`, `oom-killed`, `restarting`, `paused`, `unhealthy`,
-/// `starting` (fail); `no-healthcheck`, `docker-missing`, `engine-unreachable`, `docker-error`, `cancelled` (error).
+/// Causes: `not-created`, `not-started`, `exited`, `stopped`, `oom-killed`, `restarting`, `paused`, `dead`,
+/// `removing`, `unhealthy`, `starting` (fail); `no-project`, `no-healthcheck`, `docker-missing`,
+/// `engine-unreachable`, `docker-error`, `cancelled` (error).
 public struct ComposeServiceProbe: Probe {
     /// The causes of its fail and error observations: the strings runbooks route on and the JSON carries.
     public enum Cause: String, Sendable {
+        /// The engine failed to remove the container and will not start it again.
+        case dead
         /// The container has exited.
         case exited
         /// Health was expected but the service has no healthcheck (error).
@@ -23,10 +26,14 @@ public struct ComposeServiceProbe: Probe {
         case oomKilled = "oom-killed"
         /// The container is paused.
         case paused
+        /// The container is being removed.
+        case removing
         /// The container is restarting, or crash-looping.
         case restarting
         /// The healthcheck has not passed yet.
         case starting
+        /// The container was stopped by hand: its restart policy would have restarted it after any other exit.
+        case stopped
         /// The healthcheck fails.
         case unhealthy
     }
@@ -104,17 +111,43 @@ public struct ComposeServiceProbe: Probe {
                 Cause.restarting.rawValue,
                 "\(name) is restarting: it exited with \(state.exitCode) and has restarted \(container.restartCount) times",
                 evidence: evidence)
-        case "exited", "dead":
+        case "exited":
             if state.oomKilled {
                 return .fail(
                     Cause.oomKilled.rawValue, "\(name) was killed by the kernel for exceeding its memory limit",
                     evidence: evidence)
             }
-            return .fail(Cause.exited.rawValue, "\(name) exited with code \(state.exitCode)", evidence: evidence)
+            if let policy = Self.policyOverruledByHand(container) {
+                return .fail(
+                    Cause.stopped.rawValue,
+                    "\(name) was stopped (exit \(state.exitCode)): its restart policy '\(policy)' restarts it after any other exit; docker compose start \(service) starts it",
+                    evidence: evidence)
+            }
+            let exit = Self.exitMeaning(state.exitCode)
+            let gaveUp = Self.retriesExhausted(container).map { "; \($0)" } ?? ""
+            return .fail(
+                Cause.exited.rawValue,
+                exit.crashed
+                    ? "\(name) crashed with exit \(state.exitCode)\(exit.signal)\(gaveUp)"
+                    : "\(name) exited \(state.exitCode): \(exit.text)\(gaveUp)",
+                evidence: evidence)
+        case "dead":
+            return .fail(
+                Cause.dead.rawValue,
+                "\(name) is dead: the engine failed to remove it and will not start it again; remove it (docker rm -f) and recreate it (docker compose up -d)",
+                evidence: evidence)
+        case "removing":
+            return .fail(
+                Cause.removing.rawValue, "\(name) is being removed (docker rm or docker compose down is under way)",
+                evidence: evidence)
         case "created":
             return .fail(Cause.notStarted.rawValue, "\(name) was created but never started", evidence: evidence)
         case "paused":
-            return .fail(Cause.paused.rawValue, "\(name) is paused", evidence: evidence)
+            // Docker reports a paused container as Running; its processes are frozen and answer nothing.
+            return .fail(
+                Cause.paused.rawValue,
+                "\(name) is paused: its processes are frozen until docker compose unpause \(service) (up -d and restart do not resume it)",
+                evidence: evidence)
         case "running":
             // A crash loop spends most of its time "running" between restarts: a container the restart policy
             // restarted within the last minute is not running in any sense that helps, whatever the instant says.
@@ -155,22 +188,87 @@ public struct ComposeServiceProbe: Probe {
         }
     }
 
-    /// State, health, last healthcheck output, restarts, exit code and OOM kill, redacted.
+    /// What an exit code says about how the process ended.
+    static func exitMeaning(_ code: Int) -> (text: String, crashed: Bool, signal: String) {
+        switch code {
+        case 0: return ("stopped cleanly (docker compose stop) or finished", false, "")
+        case 143: return ("stopped by SIGTERM (docker compose stop) or terminated", false, "")
+        case 137: return ("killed (SIGKILL: docker kill, or stop after the grace period)", false, "")
+        case 129...159: return ("crashed (signal \(code - 128))", true, " (signal \(code - 128))")
+        default: return ("crashed", true, "")
+        }
+    }
+
+    /// The restart policy, when it would have restarted this exited container had it not been stopped by hand
+    /// (`docker stop`, `docker compose stop`): `always` and `unless-stopped` restart after any exit, so an exited
+    /// container under them, not restarting and with no engine error, was stopped on purpose.
+    static func policyOverruledByHand(_ container: ContainerInfo) -> String? {
+        guard let policy = container.restartPolicy?.name, ["always", "unless-stopped"].contains(policy),
+            !container.state.restarting, (container.state.error ?? "").isEmpty
+        else { return nil }
+        return policy
+    }
+
+    /// How an `on-failure:N` policy gave up, when it did.
+    static func retriesExhausted(_ container: ContainerInfo) -> String? {
+        guard let policy = container.restartPolicy, policy.name == "on-failure", policy.maximumRetryCount > 0,
+            container.restartCount >= policy.maximumRetryCount, container.state.exitCode != 0
+        else { return nil }
+        return
+            "its restart policy on-failure:\(policy.maximumRetryCount) gave up after \(container.restartCount) restarts"
+    }
+
+    /// The restart policy as compose writes it.
+    static func policyDescription(_ policy: ContainerInfo.RestartPolicy?) -> String {
+        guard let policy, !policy.name.isEmpty else { return "no" }
+        return policy.name == "on-failure" && policy.maximumRetryCount > 0
+            ? "on-failure:\(policy.maximumRetryCount)" : policy.name
+    }
+
+    /// State, health, last healthcheck output, restarts, restart policy, exit, OOM kill, times and the engine's
+    /// error, redacted.
     static func evidence(_ container: ContainerInfo) -> [String] {
         let state = container.state
         var lines = ["container: \(container.name) (\(container.id.prefix(12)))", "state: \(state.status)"]
         if let health = state.health {
-            lines.append("health: \(health.status) (failing streak \(health.failingStreak))")
+            if state.status == "paused" {
+                // The engine stops the checks of a paused container and marks it unhealthy whatever they said;
+                // the last check run before the pause is the health it had.
+                let frozen = health.log.last.map { $0.exitCode == 0 ? "healthy" : "unhealthy" } ?? health.status
+                lines.append("health: frozen at \(frozen) while paused (the engine reports '\(health.status)')")
+            } else {
+                lines.append("health: \(health.status) (failing streak \(health.failingStreak))")
+            }
             if let last = health.log.last {
                 let output = Redactor.standard.redact(last.output.trimmingWhitespace()).truncated(to: 2000)
                 lines.append("last healthcheck: exit \(last.exitCode)" + (output.isEmpty ? "" : ": \(output)"))
             }
         }
         lines.append("restarts: \(container.restartCount)")
-        if state.status != "running" { lines.append("exit code: \(state.exitCode)") }
+        lines.append("restart policy: \(policyDescription(container.restartPolicy))")
+        if ["exited", "dead", "restarting"].contains(state.status)
+            || (state.status == "created" && state.exitCode != 0)
+        {
+            let exit = exitMeaning(state.exitCode)
+            lines.append("exit \(state.exitCode): \(state.oomKilled ? "killed by the kernel's OOM killer" : exit.text)")
+        }
         if state.oomKilled { lines.append("oom-killed: true") }
-        if let error = state.error, !error.isEmpty { lines.append("engine error: \(Redactor.standard.redact(error))") }
+        if let started = shownDate(state.startedAt) { lines.append("started at: \(started)") }
+        if state.status != "running", state.status != "paused", let finished = shownDate(state.finishedAt) {
+            lines.append("finished at: \(finished)")
+        }
+        if let error = state.error, !error.isEmpty {
+            lines.append("engine error: \(Redactor.standard.redact(error).truncated(to: 500))")
+        }
         return lines
+    }
+
+    /// A Docker timestamp to the second, or nil for Docker's zero time (never happened).
+    static func shownDate(_ text: String?) -> String? {
+        guard let text, !text.hasPrefix("0001-"), let date = ContainerInfo.parseDockerDate(text) else { return nil }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
     }
 }
 
