@@ -156,7 +156,7 @@ public struct ComposeServiceProbe: Probe {
             {
                 let ago = Int(max(0, Date().timeIntervalSince(started)))
                 return .fail(
-                    state.oomKilled ? "oom-killed" : "restarting",
+                    (state.oomKilled ? Cause.oomKilled : .restarting).rawValue,
                     "\(name) is crash-looping: restarted \(container.restartCount) times, the last \(ago)s ago (last exit code \(state.exitCode))",
                     evidence: evidence)
             }
