@@ -31,7 +31,7 @@ public struct ContainerVantage: Sendable {
         cancellation: CancellationFlag
     ) async -> Result<ContainerVantage, ComposeError> {
         // The namespace is found through the container's host pid, which only means something on this host.
-        if let host = environment["DOCKER_HOST"], !host.isEmpty, !host.hasPrefix("unix://") {
+        if let host = remoteEngine(environment) {
             return .failure(
                 .dockerFailed(
                     command: "in: \(service)",
@@ -65,6 +65,12 @@ public struct ContainerVantage: Sendable {
             ContainerVantage(
                 service: service, container: container, names: names,
                 services: Set(state.containers.compactMap(\.service))))
+    }
+
+    /// The engine's address when `DOCKER_HOST` names one on another machine, whose host pids mean nothing here.
+    package static func remoteEngine(_ environment: [String: String]) -> String? {
+        guard let host = environment["DOCKER_HOST"], !host.isEmpty, !host.hasPrefix("unix://") else { return nil }
+        return host
     }
 
     /// Moves the calling thread into the container's network namespace; nil on success, else why not.
