@@ -83,7 +83,7 @@ public struct ProbeRegistry: Sendable {
 
     /// The kinds that ship with diagnose.
     public static let standard = ProbeRegistry([
-        .command, .composeConfig, .composeEnv, .composeLint, .composeService, .dns, .env, .http, .listeners,
-        .logErrors, .logs, .redis, .tcp,
+        .command, .composeConfig, .composeDrift, .composeEnv, .composeLint, .composeService, .dns, .env, .http,
+        .listeners, .logErrors, .logs, .redis, .tcp,
     ])
 }

@@ -81,21 +81,10 @@ public struct ComposeEnvProbe: Probe {
             case .failure(let error): return error.observation
             case .success(let found): output = found
             }
-            guard output.result.exitStatus == 0,
-                let environment = Self.environment(of: service, inConfig: output.result.stdout)
-            else {
-                let known = output.result.exitStatus == 0 ? Self.services(inConfig: output.result.stdout) : nil
-                if let known {
-                    return .error(
-                        Cause.unknownService.rawValue,
-                        "the compose file has no service '\(service)'\(didYouMean(service, among: known))",
-                        evidence: ["services: \(known.joined(separator: ", "))"])
-                }
-                return .error(
-                    Cause.invalid.rawValue,
-                    "the compose configuration cannot be read; run the compose-config probe for details")
+            switch Self.environment(of: service, in: output) {
+            case .unusable(let observation): return observation
+            case .found(let environment): value = environment[name]
             }
-            value = environment[name]
             place = "the compose configuration of service '\(service)'"
         }
         guard let value else {
@@ -110,6 +99,29 @@ public struct ComposeEnvProbe: Probe {
         var observation = await probe.run(context)
         observation.summary += " in \(place)"
         return observation
+    }
+
+    /// A service's environment in resolved compose configuration, or the error observation saying why not.
+    enum ConfigEnvironment {
+        /// The service's variables.
+        case found([String: String])
+        /// `unknown-service` or `invalid`.
+        case unusable(Observation)
+    }
+
+    /// A service's environment in the compose CLI's resolved `config`.
+    static func environment(of service: String, in output: ComposeConfigOutput) -> ConfigEnvironment {
+        let invalid = Observation.error(
+            Cause.invalid.rawValue, "the compose configuration cannot be read; run the compose-config probe for details"
+        )
+        guard output.result.exitStatus == 0 else { return .unusable(invalid) }
+        if let environment = environment(of: service, inConfig: output.result.stdout) { return .found(environment) }
+        guard let known = services(inConfig: output.result.stdout) else { return .unusable(invalid) }
+        return .unusable(
+            .error(
+                Cause.unknownService.rawValue,
+                "the compose file has no service '\(service)'\(didYouMean(service, among: known))",
+                evidence: ["services: \(known.joined(separator: ", "))"]))
     }
 
     /// A service's environment from resolved compose YAML, as a map whatever form the file used.
