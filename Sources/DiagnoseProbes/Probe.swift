@@ -84,6 +84,6 @@ public struct ProbeRegistry: Sendable {
     /// The kinds that ship with diagnose.
     public static let standard = ProbeRegistry([
         .command, .composeConfig, .composeDrift, .composeEnv, .composeLint, .composeService, .dns, .env, .http,
-        .listeners, .logErrors, .logs, .redis, .tcp,
+        .listeners, .logErrors, .logs, .redis, .redisServer, .tcp,
     ])
 }

@@ -131,19 +131,7 @@ import Testing
     }
 
     @Test func redisProbeReportsLoading() async throws {
-        let directory = try Loopback.temporaryDirectory()
-        let seed = try await RedisServer.start(["--enable-debug-command", "local"], directory: directory)
-        try await seed.cli(["DEBUG", "POPULATE", "1000", "key", "100"])
-        try await seed.cli(["SAVE"])
-        seed.stop()
-        // Loading 1000 keys at 10 ms each keeps the server LOADING for about ten seconds; it answers
-        // clients (with -LOADING) every kilobyte of the dump.
-        let server = try await RedisServer.start(
-            [
-                "--dbfilename", "dump.rdb", "--key-load-delay", "10000", "--loading-process-events-interval-bytes",
-                "1024",
-            ],
-            directory: directory)
+        let server = try await RedisServer.startLoading()
         let observation = try await run(["url": "redis://127.0.0.1:\(server.port)"])
         #expect(observation.outcome == .fail)
         #expect(observation.cause == "loading")

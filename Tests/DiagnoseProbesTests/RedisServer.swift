@@ -33,6 +33,24 @@ final class RedisServer: Sendable {
         throw TestSetupError("redis-server lost its port to another process five times in a row")
     }
 
+    /// Starts a server still loading its dataset for about ten seconds: a dump of 1000 keys loaded at 10 ms a key;
+    /// it answers clients (with -LOADING) every kilobyte of the dump.
+    static func startLoading() async throws -> RedisServer {
+        let seed = try await RedisServer.start(["--enable-debug-command", "local"])
+        try await seed.cli(["DEBUG", "POPULATE", "1000", "key", "100"])
+        try await seed.cli(["SAVE"])
+        seed.stop()
+        // The seed removes its folder when released: the loading server gets a copy of the dump in its own.
+        let directory = try Loopback.temporaryDirectory()
+        try FileManager.default.copyItem(atPath: seed.directory + "/dump.rdb", toPath: directory + "/dump.rdb")
+        return try await RedisServer.start(
+            [
+                "--dbfilename", "dump.rdb", "--key-load-delay", "10000", "--loading-process-events-interval-bytes",
+                "1024",
+            ],
+            directory: directory)
+    }
+
     private init(port: Int, directory: String, process: TestProcess) {
         self.port = port
         self.directory = directory

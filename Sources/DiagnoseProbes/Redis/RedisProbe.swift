@@ -43,33 +43,14 @@ public struct RedisProbe: Probe {
         case unset
     }
 
-    /// Where to connect and as whom; nil when the URL is read from the container's environment (`url_env`).
-    public var url: RedisURL?
-    /// What to send and how to judge the replies.
+    /// Where to connect, and from where.
+    public var endpoint: RedisEndpoint
+    /// What to send and how to judge the replies; its credentials and db are those of the URL found at run time.
     public var exchange: RedisExchange
-    /// The compose service whose container the probe connects from (`in:`), if any.
-    public var service: String?
-    /// The variable of that container's environment holding the URL (`url_env:`), if any.
-    public var urlEnvironmentVariable: String?
-    /// Which compose project `in:` refers to.
-    var selector: ComposeProject.Selector
 
     /// Builds the probe: `url` (or `in` with `url_env`), and optionally `command`, `queue`, `max_queue`.
     public init(_ arguments: ProbeArguments) throws(ProbeArgumentError) {
-        service = try arguments.string("in")
-        urlEnvironmentVariable = try arguments.string("url_env")
-        selector = try ComposeProject.Selector(arguments)
-        if service == nil,
-            let extra = (ComposeProject.argumentNames.union(["url_env"])).sorted().first(where: arguments.has)
-        {
-            throw ProbeArgumentError(extra, "only applies with 'in: SERVICE'")
-        }
-        switch (try arguments.string("url"), urlEnvironmentVariable) {
-        case (let text?, nil): url = try RedisURL(parsing: text)
-        case (nil, .some): url = nil
-        case (.some, .some): throw ProbeArgumentError("", "give either 'url' or 'url_env', not both")
-        case (nil, nil): throw ProbeArgumentError("url", "is required (or, with 'in:', 'url_env: VARIABLE')")
-        }
+        endpoint = try RedisEndpoint(arguments)
         let commandText = try arguments.string("command") ?? "PING"
         guard let command = RedisExchange.words(commandText) else {
             throw ProbeArgumentError(
@@ -81,90 +62,39 @@ public struct RedisProbe: Probe {
             throw ProbeArgumentError("max_queue", "needs 'queue': the name of the list whose length is checked")
         }
         exchange = RedisExchange(
-            user: url?.user, password: url?.password, db: url?.db ?? 0, command: command, queue: queue,
-            maxQueue: maxQueue)
+            user: endpoint.url?.user, password: endpoint.url?.password, db: endpoint.url?.db ?? 0, command: command,
+            queue: queue, maxQueue: maxQueue)
     }
 
     public func run(_ context: ProbeContext) async -> Observation {
-        let (vantage, refusal) = await ContainerVantage.standpoint(service, selector: selector, context: context)
-        if let refusal { return refusal }
-        var url = self.url
-        var exchange = self.exchange
-        var origin: [String] = vantage.map { [$0.description] } ?? []
-        if let variable = urlEnvironmentVariable, let vantage {
-            guard let value = vantage.container.environmentValue(variable), !value.isEmpty else {
-                return .fail(
-                    Cause.unset.rawValue, "\(variable) is not set in the environment of \(vantage.container.name)",
-                    evidence: origin)
-            }
-            do {
-                let parsed = try RedisURL(parsing: value)
-                url = parsed
-                exchange = RedisExchange(
-                    user: parsed.user, password: parsed.password, db: parsed.db, command: exchange.command,
-                    queue: exchange.queue, maxQueue: exchange.maxQueue)
-                origin.append("url from \(variable) of \(vantage.container.name)")
-            } catch {
-                return .error(
-                    Cause.badArgument.rawValue,
-                    "\(variable) of \(vantage.container.name) is not a Redis URL: \(error.message)",
-                    evidence: origin)
-            }
-        }
-        guard let url else { return .error(Cause.badArgument.rawValue, "no Redis URL") }
-        let target = url.shown
-        guard !url.tls else {
-            return .error(
-                Cause.tlsUnsupported.rawValue, "\(target) asks for TLS, which the redis probe does not speak",
-                evidence: ["url: \(target)"])
-        }
-        let finalExchange = exchange
-        let shownOrigin = origin
-        let standpoint = vantage
-        return await NetworkDeadline.offloaded(context) { deadline in
-            let clock = ContinuousClock()
-            let began = clock.now
-            if let standpoint, let problem = standpoint.enter() {
-                return .error(Cause.namespaceDenied.rawValue, problem, evidence: shownOrigin)
+        let exchange = self.exchange
+        return await endpoint.run(context, kind: "redis") { url, connector in
+            let authenticated = RedisExchange(
+                url: url, command: exchange.command, queue: exchange.queue, maxQueue: exchange.maxQueue)
+            let connection: TCPConnection
+            switch connector.connect(url) {
+            case .ended(let observation): return observation
+            case .value(let connected): connection = connected
             }
             var observation = Self.exchange(
-                finalExchange, with: url, deadline: deadline, timeout: context.timeout,
-                resolve: standpoint.map { $0.resolve } ?? Resolver.resolve)
-            observation.evidence.insert(contentsOf: shownOrigin + ["url: \(target)"], at: 0)
-            observation.evidence.append("time: \(began.duration(to: clock.now).milliseconds)ms")
+                authenticated, over: connection, deadline: connector.deadline,
+                timeout: connector.timeout)
+            observation.evidence.insert("connected to \(connection.address)", at: 0)
             return observation
         }
     }
 
-    /// Connects and runs the exchange over TCP; blocking, bounded by the deadline.
+    /// Runs the exchange over a connection; blocking, bounded by the deadline.
     static func exchange(
-        _ exchange: RedisExchange, with url: RedisURL, deadline: NetworkDeadline, timeout: Duration,
-        resolve: (String, Int, NetworkDeadline) -> Result<[SocketAddress], NetworkFailure> = Resolver.resolve
+        _ exchange: RedisExchange, over connection: TCPConnection, deadline: NetworkDeadline, timeout: Duration
     ) -> Observation {
-        let addresses: [SocketAddress]
-        switch resolve(url.host, url.port, deadline) {
-        case .success(let found): addresses = found
-        case .failure(let failure):
-            return TCPProbe.observation(failure, host: url.host, port: url.port, timeout: timeout)
-        }
-        var attempts: [String] = []
-        let connection: TCPConnection
-        switch TCPConnection.connect(to: addresses, deadline: deadline, attempts: &attempts) {
-        case .success(let connected): connection = connected
-        case .failure(let failure):
-            var observation = TCPProbe.observation(failure, host: url.host, port: url.port, timeout: timeout)
-            observation.evidence += attempts
-            return observation
-        }
         if case .failure(let failure) = connection.send(exchange.request, deadline: deadline) {
             return exchange.judge([], stoppedBy: failure, timeout: timeout)
         }
         let received = connection.receive(cap: RedisExchange.maxReplyBytes, deadline: deadline) {
             exchange.isComplete($0)
         }
-        var observation = exchange.judge(received.bytes, stoppedBy: received.failure, timeout: timeout)
-        observation.evidence.insert("connected to \(connection.address)", at: 0)
-        return observation
+        return exchange.judge(received.bytes, stoppedBy: received.failure, timeout: timeout)
     }
 }
 
@@ -302,21 +232,28 @@ public struct RedisExchange: Sendable, Hashable {
         self.maxQueue = maxQueue
     }
 
+    /// Creates an exchange authenticating as the URL's user and selecting its db.
+    public init(url: RedisURL, command: [String], queue: String?, maxQueue: Int?) {
+        self.init(
+            user: url.user, password: url.password, db: url.db, command: command, queue: queue, maxQueue: maxQueue)
+    }
+
     var purposes: [Purpose] {
         (password == nil ? [] : [.auth]) + (db == 0 ? [] : [.select]) + [.info, .command]
             + (queue == nil ? [] : [.queueLength])
     }
 
     /// The pipelined request: AUTH, SELECT, INFO server, the command, LLEN, as needed.
-    public var request: [UInt8] {
-        purposes.flatMap { purpose -> [UInt8] in
-            switch purpose {
-            case .auth: return respCommand(["AUTH"] + (user.map { [$0] } ?? []) + [password ?? ""])
-            case .select: return respCommand(["SELECT", String(db)])
-            case .info: return respCommand(["INFO", "server"])
-            case .command: return respCommand(command)
-            case .queueLength: return respCommand(["LLEN", queue ?? ""])
-            }
+    public var request: [UInt8] { purposes.flatMap { respCommand(words(for: $0)) } }
+
+    /// The command sent for a purpose.
+    func words(for purpose: Purpose) -> [String] {
+        switch purpose {
+        case .auth: return ["AUTH"] + (user.map { [$0] } ?? []) + [password ?? ""]
+        case .select: return ["SELECT", String(db)]
+        case .info: return ["INFO", "server"]
+        case .command: return command
+        case .queueLength: return ["LLEN", queue ?? ""]
         }
     }
 
@@ -340,35 +277,11 @@ public struct RedisExchange: Sendable, Hashable {
 
         for (purpose, value) in zip(purposes, parsed.values) {
             let shown = redactor.redact(value.shown)
-            if case .error(let message) = value {
-                let upper = message.uppercased()
-                if upper.hasPrefix("LOADING") {
-                    return .fail(
-                        RedisProbe.Cause.loading.rawValue,
-                        "Redis is loading its dataset into memory and refuses commands",
-                        evidence: evidence + [shown])
-                }
-                if purpose == .auth {
-                    return .fail(
-                        RedisProbe.Cause.authFailed.rawValue,
-                        "Redis rejected the credentials: \(redactor.redact(message))",
-                        evidence: evidence + ["AUTH -> \(shown)"])
-                }
-                if upper.hasPrefix("NOAUTH") {
-                    return .fail(
-                        RedisProbe.Cause.authRequired.rawValue, "Redis requires a password and the URL gives none",
-                        evidence: evidence + ["\(label(purpose, command: name)) -> \(shown)"])
-                }
-            }
+            if let refusal = refusal(value, for: purpose, redactor: redactor, evidence: evidence) { return refusal }
             switch purpose {
             case .auth:
                 break
             case .select:
-                if case .error(let message) = value {
-                    return .fail(
-                        RedisProbe.Cause.errorReply.rawValue, "SELECT \(db) failed: \(redactor.redact(message))",
-                        evidence: evidence + ["SELECT \(db) -> \(shown)"])
-                }
                 evidence.append("db: \(db)")
             case .info:
                 if let version = value.text.flatMap(Self.version(inInfo:)) {
@@ -404,42 +317,82 @@ public struct RedisExchange: Sendable, Hashable {
             }
         }
 
-        if let reason = parsed.invalid {
-            return .fail(
-                RedisProbe.Cause.notRedis.rawValue, "the server's reply is not Redis (RESP): \(reason)",
-                evidence: evidence + ["reply starts: \(Self.printable(reply.prefix(80)))"])
-        }
-        if parsed.values.count < purposes.count {
-            let got = reply.isEmpty ? "no reply" : "an incomplete reply (\(reply.count) bytes)"
-            let start = reply.isEmpty ? [] : ["reply starts: \(Self.printable(reply.prefix(80)))"]
-            switch failure {
-            case .replyTimeout?:
-                return .fail(
-                    RedisProbe.Cause.replyTimeout.rawValue,
-                    "the server accepted the connection but sent \(got) within \(timeout.shortDescription)",
-                    evidence: evidence + start)
-            case .cancelled?:
-                return .error(
-                    RedisProbe.Cause.cancelled.rawValue, "the run was cancelled while waiting for Redis",
-                    evidence: evidence + start)
-            case .broken(let message)?:
-                return .fail(
-                    RedisProbe.Cause.connectionReset.rawValue, "the connection broke after \(got): \(message)",
-                    evidence: evidence + start)
-            case nil where reply.count >= Self.maxReplyBytes:
-                return .fail(
-                    RedisProbe.Cause.notRedis.rawValue,
-                    "the reply exceeds \(Self.maxReplyBytes) bytes without completing",
-                    evidence: evidence + start)
-            default:
-                return .fail(
-                    RedisProbe.Cause.connectionClosed.rawValue, "the server closed the connection after \(got)",
-                    evidence: evidence + start)
-            }
+        if parsed.invalid != nil || parsed.values.count < purposes.count {
+            return Self.unfinished(
+                reply, invalid: parsed.invalid, failure: failure, timeout: timeout, evidence: evidence)
         }
         let version = evidence.first { $0.hasPrefix("server: ") }.map { " (" + $0.dropFirst(8) + ")" } ?? ""
         let answer = parsed.values[purposes.firstIndex(of: .command) ?? 0]
         return .pass("\(name) -> \(redactor.redact(answer.shown).truncated(to: 80))\(version)", evidence: evidence)
+    }
+
+    /// The verdict on a reply that refuses the whole conversation: LOADING, a rejected AUTH, NOAUTH; nil otherwise.
+    /// `label` names the command in the evidence when it is not the exchange's own.
+    func refusal(
+        _ value: RESPValue, for purpose: Purpose, label: String? = nil, redactor: Redactor, evidence: [String]
+    ) -> Observation? {
+        guard case .error(let message) = value else { return nil }
+        let shown = redactor.redact(value.shown)
+        let upper = message.uppercased()
+        if upper.hasPrefix("LOADING") {
+            return .fail(
+                RedisProbe.Cause.loading.rawValue, "Redis is loading its dataset into memory and refuses commands",
+                evidence: evidence + [shown])
+        }
+        if purpose == .auth {
+            return .fail(
+                RedisProbe.Cause.authFailed.rawValue, "Redis rejected the credentials: \(redactor.redact(message))",
+                evidence: evidence + ["AUTH -> \(shown)"])
+        }
+        if upper.hasPrefix("NOAUTH") {
+            let name = redactor.redact(command.joined(separator: " ")).truncated(to: 80)
+            return .fail(
+                RedisProbe.Cause.authRequired.rawValue, "Redis requires a password and the URL gives none",
+                evidence: evidence + ["\(label ?? self.label(purpose, command: name)) -> \(shown)"])
+        }
+        if purpose == .select {
+            return .fail(
+                RedisProbe.Cause.errorReply.rawValue, "SELECT \(db) failed: \(redactor.redact(message))",
+                evidence: evidence + ["SELECT \(db) -> \(shown)"])
+        }
+        return nil
+    }
+
+    /// The verdict on replies that stopped before all arrived, or that are not RESP (`invalid` says why).
+    static func unfinished(
+        _ reply: some Collection<UInt8>, invalid: String?, failure: NetworkFailure?, timeout: Duration,
+        evidence: [String]
+    ) -> Observation {
+        if let reason = invalid {
+            return .fail(
+                RedisProbe.Cause.notRedis.rawValue, "the server's reply is not Redis (RESP): \(reason)",
+                evidence: evidence + ["reply starts: \(Self.printable(reply.prefix(80)))"])
+        }
+        let got = reply.isEmpty ? "no reply" : "an incomplete reply (\(reply.count) bytes)"
+        let start = reply.isEmpty ? [] : ["reply starts: \(Self.printable(reply.prefix(80)))"]
+        switch failure {
+        case .replyTimeout?:
+            return .fail(
+                RedisProbe.Cause.replyTimeout.rawValue,
+                "the server accepted the connection but sent \(got) within \(timeout.shortDescription)",
+                evidence: evidence + start)
+        case .cancelled?:
+            return .error(
+                RedisProbe.Cause.cancelled.rawValue, "the run was cancelled while waiting for Redis",
+                evidence: evidence + start)
+        case .broken(let message)?:
+            return .fail(
+                RedisProbe.Cause.connectionReset.rawValue, "the connection broke after \(got): \(message)",
+                evidence: evidence + start)
+        case nil where reply.count >= Self.maxReplyBytes:
+            return .fail(
+                RedisProbe.Cause.notRedis.rawValue, "the reply exceeds \(Self.maxReplyBytes) bytes without completing",
+                evidence: evidence + start)
+        default:
+            return .fail(
+                RedisProbe.Cause.connectionClosed.rawValue, "the server closed the connection after \(got)",
+                evidence: evidence + start)
+        }
     }
 
     /// The command sent for a purpose, as shown in the evidence.
@@ -505,6 +458,6 @@ extension ProbeKind {
     /// `redis`: connects, authenticates and runs a command (PING by default), optionally checking a queue's length.
     public static let redis = ProbeKind(
         name: "redis",
-        optional: ComposeProject.argumentNames.union(["url", "command", "queue", "max_queue", "in", "url_env"])
+        optional: RedisEndpoint.argumentNames.union(["command", "queue", "max_queue"])
     ) { arguments throws(ProbeArgumentError) in try RedisProbe(arguments) }
 }
