@@ -10,6 +10,9 @@ command -v curl-config >/dev/null || need+=(libcurl4-openssl-dev)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v python3 >/dev/null || need+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
+# The redis probe's consumption tests run a real Celery worker (Debian's, with kombu's Redis transport).
+command -v celery >/dev/null || need+=(celery python3-celery)
+/usr/bin/python3 -c 'import redis' 2>/dev/null || need+=(python3-redis)
 if [ ${#need[@]} -gt 0 ]; then
     echo "setup: installing ${need[*]}" >&2
     DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null

@@ -6,7 +6,8 @@ import Foundation
 ///
 /// Causes, fail (the stack is wrong): `connection-refused`, `dns-failure`, `dns-timeout`, `connect-timeout`,
 /// `connect-failed`, `reply-timeout`, `connection-closed`, `connection-reset`, `auth-required`, `auth-failed`,
-/// `not-redis`, `loading`, `error-reply`, `unexpected-reply`, `queue-too-long`.
+/// `not-redis`, `loading`, `error-reply`, `unexpected-reply`, `queue-too-long`; with `consumed_within`,
+/// `not-consumed`, and for a refused canary `maxmemory-reached`, `read-only-replica`, `persistence-failing`.
 /// Causes, error (the probe cannot tell): `tls-unsupported`, `cancelled`; a bad URL is `bad-argument`.
 public struct RedisProbe: Probe {
     /// The causes of its fail and error observations: the strings runbooks route on and the JSON carries.
@@ -27,12 +28,20 @@ public struct RedisProbe: Probe {
         case errorReply = "error-reply"
         /// Redis is loading its dataset and not answering yet.
         case loading
+        /// The canary's LPUSH was refused: memory is at maxmemory and the policy evicts nothing (OOM).
+        case maxmemoryReached = "maxmemory-reached"
         /// The network namespace of the `in:` service cannot be entered (error).
         case namespaceDenied = "namespace-denied"
+        /// No message of the queue was taken within `consumed_within`.
+        case notConsumed = "not-consumed"
         /// What answers on the port does not speak RESP.
         case notRedis = "not-redis"
+        /// The canary's LPUSH was refused: Redis cannot save to disk (MISCONF).
+        case persistenceFailing = "persistence-failing"
         /// The queue holds more messages than `max_queue`.
         case queueTooLong = "queue-too-long"
+        /// The canary's LPUSH was refused: Redis is a read-only replica (READONLY).
+        case readOnlyReplica = "read-only-replica"
         /// No complete reply arrived in time.
         case replyTimeout = "reply-timeout"
         /// The URL asks for TLS (`rediss://`), which the probe does not speak (error).
@@ -47,8 +56,11 @@ public struct RedisProbe: Probe {
     public var endpoint: RedisEndpoint
     /// What to send and how to judge the replies; its credentials and db are those of the URL found at run time.
     public var exchange: RedisExchange
+    /// Whether the queue's messages are taken, watched after the exchange passed (`consumed_within`, `canary`).
+    public var consumption: RedisQueueConsumption?
 
-    /// Builds the probe: `url` (or `in` with `url_env`), and optionally `command`, `queue`, `max_queue`.
+    /// Builds the probe: `url` (or `in` with `url_env`), and optionally `command`, `queue`, `max_queue`,
+    /// `consumed_within` and `canary`.
     public init(_ arguments: ProbeArguments) throws(ProbeArgumentError) {
         endpoint = try RedisEndpoint(arguments)
         let commandText = try arguments.string("command") ?? "PING"
@@ -61,6 +73,7 @@ public struct RedisProbe: Probe {
         if maxQueue != nil && queue == nil {
             throw ProbeArgumentError("max_queue", "needs 'queue': the name of the list whose length is checked")
         }
+        consumption = try RedisQueueConsumption(arguments, queue: queue)
         exchange = RedisExchange(
             user: endpoint.url?.user, password: endpoint.url?.password, db: endpoint.url?.db ?? 0, command: command,
             queue: queue, maxQueue: maxQueue)
@@ -68,6 +81,7 @@ public struct RedisProbe: Probe {
 
     public func run(_ context: ProbeContext) async -> Observation {
         let exchange = self.exchange
+        let consumption = self.consumption
         return await endpoint.run(context, kind: "redis") { url, connector in
             let authenticated = RedisExchange(
                 url: url, command: exchange.command, queue: exchange.queue, maxQueue: exchange.maxQueue)
@@ -80,7 +94,11 @@ public struct RedisProbe: Probe {
                 authenticated, over: connection, deadline: connector.deadline,
                 timeout: connector.timeout)
             observation.evidence.insert("connected to \(connection.address)", at: 0)
-            return observation
+            guard observation.outcome == .pass, let consumption else { return observation }
+            let session = RedisSession(
+                connection: connection, deadline: connector.deadline, timeout: connector.timeout,
+                redactor: Redactor.standard.adding([url.password].compactMap { $0 }))
+            return consumption.watch(session, after: observation)
         }
     }
 
@@ -455,9 +473,10 @@ public struct RedisExchange: Sendable, Hashable {
 }
 
 extension ProbeKind {
-    /// `redis`: connects, authenticates and runs a command (PING by default), optionally checking a queue's length.
+    /// `redis`: connects, authenticates and runs a command (PING by default), optionally checking a queue's length
+    /// and that its messages are consumed.
     public static let redis = ProbeKind(
         name: "redis",
-        optional: RedisEndpoint.argumentNames.union(["command", "queue", "max_queue"])
+        optional: RedisEndpoint.argumentNames.union(["command", "queue", "max_queue", "consumed_within", "canary"])
     ) { arguments throws(ProbeArgumentError) in try RedisProbe(arguments) }
 }
