@@ -110,6 +110,17 @@ import Testing
         #expect(try await server.cli(["LLEN", "celery"]) == "3\n")
     }
 
+    @Test func aWindowLongerThanTheStepIsCutToFitIt() async throws {
+        let server = try await RedisServer.start()
+        try await server.cli(["LPUSH", "celery", "not json"])
+        let observation = try await run(
+            ["url": "redis://127.0.0.1:\(server.port)", "queue": "celery", "consumed_within": "30s"],
+            timeout: .seconds(1))
+        #expect(observation.cause == "not-consumed")
+        #expect(observation.evidence.contains { $0.hasPrefix("window: 30s, cut to ") })
+        #expect(observation.evidence.contains("oldest: not a Celery message (8 bytes)"))
+    }
+
     @Test func anEmptyQueuePassesWithoutWatching() async throws {
         let server = try await RedisServer.start()
         let observation = try await run([

@@ -15,7 +15,7 @@ import Foundation
 public struct RedisQueueConsumption: Sendable, Hashable {
     /// How often the queue is looked at.
     static let pollInterval = Duration.milliseconds(200)
-    /// Time kept from the step's timeout to remove the canary when it was not taken.
+    /// Time kept from the step's timeout for the last look and for removing a canary that was not taken.
     static let cleanupReserve = Duration.milliseconds(300)
     /// How many elements of the list a scan for the canary looks at when LPOS is unavailable (Redis before 6.0.6).
     static let scanLimit = 10_000
@@ -47,9 +47,16 @@ public struct RedisQueueConsumption: Sendable, Hashable {
     /// Watches the queue over the session, which has passed `exchange`; the evidence follows the exchange's.
     func watch(_ session: RedisSession, after exchange: Observation) -> Observation {
         let clock = ContinuousClock()
-        let reserve = canary ? Self.cleanupReserve : .zero
-        let end = min(clock.now.advanced(by: window), session.deadline.end.advanced(by: .zero - reserve))
-        var watch = Watch(session: session, queue: queue, evidence: exchange.evidence, began: clock.now, end: end)
+        let began = clock.now
+        // The last look and the canary's removal must still fit in the step's timeout.
+        let end = min(began.advanced(by: window), session.deadline.end.advanced(by: .zero - Self.cleanupReserve))
+        var evidence = exchange.evidence
+        if began.duration(to: end) < window {
+            evidence.append(
+                "window: \(window.shortDescription), cut to \(Self.seconds(max(.zero, began.duration(to: end)))) by the "
+                    + "step's timeout")
+        }
+        var watch = Watch(session: session, queue: queue, evidence: evidence, began: began, end: end)
         return canary ? watch.canary() : watch.backlog()
     }
 }
@@ -65,7 +72,7 @@ private struct Watch {
     var hasPosition = true
 
     var elapsed: String { RedisQueueConsumption.seconds(began.duration(to: .now)) }
-    var windowShown: String { RedisQueueConsumption.seconds(began.duration(to: end)) }
+    var windowShown: String { RedisQueueConsumption.seconds(max(.zero, began.duration(to: end))) }
 
     /// Waits for the backlog's oldest message to be taken.
     mutating func backlog() -> Observation {
