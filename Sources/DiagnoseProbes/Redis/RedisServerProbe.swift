@@ -62,6 +62,7 @@ public struct RedisServerProbe: Probe {
                     health.read(parameter, from: reply, redactor: session.redactor)
                 }
                 var observation = health.verdict
+                observation.summary = session.redactor.redact(observation.summary)
                 observation.evidence = evidence + observation.evidence.map(session.redactor.redact)
                 return observation
             }
