@@ -40,6 +40,38 @@ import Testing
         #expect(try await leftovers(server) == "LLEN 0, results []")
     }
 
+    @Test func aCanaryWhoseResultIsAwaitedPassesOnceAWorkerRanItAndLeavesNothing() async throws {
+        let server = try await RedisServer.start()
+        let url = "redis://127.0.0.1:\(server.port)/0"
+        let worker = try await CeleryWorker.start(brokerURL: url, queue: "celery")
+        defer { worker.stop() }
+        let observation = try await run([
+            "url": url, "queue": "celery", "consumed_within": "15s", "canary": "true", "canary_result": "true",
+        ])
+        #expect(observation.outcome == .pass, "\(observation)")
+        #expect(observation.summary.contains("was run by a worker within "))
+        let id = try canaryID(observation)
+        #expect(observation.evidence.contains("result key celery-task-meta-\(id): deleted"))
+        try await worker.waitForOutput("Task celery.accumulate[\(id)] succeeded")
+        #expect(try await leftovers(server) == "LLEN 0, results []")
+    }
+
+    /// A frozen worker (SIGSTOP, what `docker pause` does to every process of a container) may still take the canary
+    /// from the list, since its BRPOP was already waiting in Redis; it never runs it, so awaiting the result tells.
+    @Test func aFrozenWorkerDoesNotPassForAWorkerThatRunsTheCanary() async throws {
+        let server = try await RedisServer.start()
+        let url = "redis://127.0.0.1:\(server.port)/0"
+        let worker = try await CeleryWorker.start(brokerURL: url, queue: "celery")
+        defer { worker.stop() }
+        kill(-worker.pid, SIGSTOP)
+        defer { kill(-worker.pid, SIGCONT) }
+        let observation = try await run([
+            "url": url, "queue": "celery", "consumed_within": "2s", "canary": "true", "canary_result": "true",
+        ])
+        #expect(observation.outcome == .fail, "\(observation)")
+        #expect(observation.cause == "not-consumed", "\(observation)")
+    }
+
     @Test func aCanaryNobodyConsumesIsRemoved() async throws {
         let server = try await RedisServer.start()
         let observation = try await run([
@@ -152,6 +184,9 @@ import Testing
         }
         #expect(throws: ProbeArgumentError.self) { try make(["url": "redis://h", "consumed_within": "5s"]) }
         #expect(throws: ProbeArgumentError.self) { try make(["url": "redis://h", "queue": "q", "canary": "true"]) }
+        #expect(throws: ProbeArgumentError.self) {
+            try make(["url": "redis://h", "queue": "q", "consumed_within": "1s", "canary_result": "true"])
+        }
         #expect(throws: ProbeArgumentError.self) {
             try make(["url": "redis://h", "queue": "q", "consumed_within": "0s"])
         }

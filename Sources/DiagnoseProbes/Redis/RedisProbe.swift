@@ -477,6 +477,8 @@ extension ProbeKind {
     /// and that its messages are consumed.
     public static let redis = ProbeKind(
         name: "redis",
-        optional: RedisEndpoint.argumentNames.union(["command", "queue", "max_queue", "consumed_within", "canary"])
+        optional: RedisEndpoint.argumentNames.union([
+            "command", "queue", "max_queue", "consumed_within", "canary", "canary_result",
+        ])
     ) { arguments throws(ProbeArgumentError) in try RedisProbe(arguments) }
 }

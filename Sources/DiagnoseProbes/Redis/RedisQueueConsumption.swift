@@ -8,7 +8,9 @@ import Foundation
 /// so the tail is the oldest message. Without a canary the probe watches the queue's backlog: it is consumed when the
 /// oldest message changes or the length drops. With a canary it LPUSHes a real Celery task (`celery.accumulate`,
 /// which every Celery app registers and which does nothing but return its arguments) and waits until it is taken,
-/// removing it when it is not, so nothing is left behind either way.
+/// removing it when it is not, so nothing is left behind either way. With `canary_result: true` taken is not enough:
+/// the worker must also store the canary's result (the task is sent asking for one), which the probe then deletes,
+/// because a paused or stuck worker blocked in BRPOP takes a message from the list and never runs it.
 ///
 /// Causes, fail: `not-consumed`; when the canary's LPUSH is refused, `maxmemory-reached` (OOM), `read-only-replica`
 /// (READONLY), `persistence-failing` (MISCONF), `auth-required`, `auth-failed`, `error-reply`.
@@ -26,10 +28,16 @@ public struct RedisQueueConsumption: Sendable, Hashable {
     public var window: Duration
     /// Whether a canary task is pushed and watched instead of the queue's backlog.
     public var canary: Bool
+    /// Whether the canary counts as consumed only once a worker has stored its result (`canary_result`).
+    public var waitsForResult: Bool
 
     /// Reads `consumed_within` and `canary`; nil when `consumed_within` is not given.
     init?(_ arguments: ProbeArguments, queue: String?) throws(ProbeArgumentError) {
         let canary = try arguments.bool("canary") ?? false
+        let waitsForResult = try arguments.bool("canary_result") ?? false
+        if waitsForResult && !canary {
+            throw ProbeArgumentError("canary_result", "needs 'canary: true': it is the canary's result that is awaited")
+        }
         guard let window = try arguments.duration("consumed_within") else {
             if canary { throw ProbeArgumentError("canary", "needs 'consumed_within': how long to wait for it") }
             return nil
@@ -42,6 +50,7 @@ public struct RedisQueueConsumption: Sendable, Hashable {
         self.queue = queue
         self.window = window
         self.canary = canary
+        self.waitsForResult = waitsForResult
     }
 
     /// Watches the queue over the session, which has passed `exchange`; the evidence follows the exchange's.
@@ -56,7 +65,8 @@ public struct RedisQueueConsumption: Sendable, Hashable {
                 "window: \(window.shortDescription), cut to \(Self.seconds(max(.zero, began.duration(to: end)))) by the "
                     + "step's timeout")
         }
-        var watch = Watch(session: session, queue: queue, evidence: evidence, began: began, end: end)
+        var watch = Watch(
+            session: session, queue: queue, waitsForResult: waitsForResult, evidence: evidence, began: began, end: end)
         return canary ? watch.canary() : watch.backlog()
     }
 }
@@ -65,6 +75,7 @@ public struct RedisQueueConsumption: Sendable, Hashable {
 private struct Watch {
     let session: RedisSession
     let queue: String
+    let waitsForResult: Bool
     var evidence: [String]
     let began: ContinuousClock.Instant
     let end: ContinuousClock.Instant
@@ -132,7 +143,7 @@ private struct Watch {
     mutating func canary() -> Observation {
         let id = UUID().uuidString.lowercased()
         let message = RedisQueueConsumption.canaryMessage(
-            queue: queue, id: id, deliveryTag: UUID().uuidString.lowercased())
+            queue: queue, id: id, deliveryTag: UUID().uuidString.lowercased(), keepsResult: waitsForResult)
         let pushed: [RESPValue]
         switch session.call([["LLEN", queue], ["LPUSH", queue, message]], evidence: evidence) {
         case .ended(let observation): return observation
@@ -171,15 +182,46 @@ private struct Watch {
             evidence: evidence)
     }
 
-    /// The pass once the canary was taken, after removing any result a worker stored for it.
+    /// The pass once the canary was taken, after removing any result a worker stored for it; with `canary_result`,
+    /// only once that result is there.
     mutating func taken(_ id: String) -> Observation {
         let resultKey = "celery-task-meta-\(id)"
+        if waitsForResult { return processed(id, resultKey: resultKey) }
         var left = "result key \(resultKey): none"
         if case .value(let replies) = cleanup.call([["DEL", resultKey]]), replies.first == .integer(1) {
             left = "result key \(resultKey): deleted"
         }
         evidence += ["taken after: \(elapsed) of \(windowShown)", left]
         return .pass("a canary task pushed to '\(queue)' was taken within \(elapsed)", evidence: evidence)
+    }
+
+    /// Waits, within the window, for the result a worker stores when it has run the canary, then deletes it.
+    mutating func processed(_ id: String, resultKey: String) -> Observation {
+        let takenAfter = elapsed
+        repeat {
+            switch session.call([["EXISTS", resultKey]], evidence: evidence) {
+            case .ended(let observation): return observation
+            case .value(let replies) where replies.first == .integer(1):
+                _ = cleanup.call([["DEL", resultKey]])
+                evidence += [
+                    "taken after: \(takenAfter), result stored after: \(elapsed) of \(windowShown)",
+                    "result key \(resultKey): deleted",
+                ]
+                return .pass(
+                    "a canary task pushed to '\(queue)' was run by a worker within \(elapsed) (its result deleted)",
+                    evidence: evidence)
+            case .value: break
+            }
+        } while ContinuousClock.now < end && session.wait(RedisQueueConsumption.pollInterval, until: end)
+        evidence += [
+            "taken after: \(takenAfter); no result within \(windowShown)",
+            "result key \(resultKey): none yet (a worker that runs the canary later stores it, to expire with Celery's result_expires)",
+        ]
+        return .fail(
+            RedisProbe.Cause.notConsumed.rawValue,
+            "a worker took the canary task from '\(queue)' but stored no result within \(elapsed): it is paused, stuck or "
+                + "keeps no results",
+            evidence: evidence)
     }
 
     /// Removes the canary; true when it was still there, false when a worker took it meanwhile.
@@ -295,7 +337,7 @@ extension RedisQueueConsumption {
 
     /// A Celery task message (protocol 2) as kombu's Redis transport stores it, for `celery.accumulate` with no
     /// arguments and no result kept, as Celery 5 sends it.
-    static func canaryMessage(queue: String, id: String, deliveryTag: String) -> String {
+    static func canaryMessage(queue: String, id: String, deliveryTag: String, keepsResult: Bool = false) -> String {
         let body = Data(#"[[], {}, {"callbacks": null, "errbacks": null, "chain": null, "chord": null}]"#.utf8)
         let envelope: [(String, String)] = [
             ("body", json(body.base64EncodedString())),
@@ -308,7 +350,7 @@ extension RedisQueueConsumption {
                     ("eta", "null"), ("expires", "null"), ("group", "null"), ("group_index", "null"),
                     ("retries", "0"), ("timelimit", "[null, null]"), ("root_id", json(id)), ("parent_id", "null"),
                     ("argsrepr", json("()")), ("kwargsrepr", json("{}")), ("origin", json("diagnose")),
-                    ("ignore_result", "true"),
+                    ("ignore_result", keepsResult ? "false" : "true"),
                 ])
             ),
             (
