@@ -32,7 +32,7 @@ if ! [ -x "$plugin" ] || ! "$plugin" version >/dev/null 2>&1; then
     echo "setup: installing compose v2 (the docker CLI plugin) from Debian trixie's docker-compose package" >&2
     mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
     list=/etc/apt/sources.list.d/diagnose-trixie.sources pin=/etc/apt/preferences.d/diagnose-trixie
-    work=$(mktemp -d)
+    work=$(mktemp -d) && chmod 0755 "$work"  # apt's download user must be able to write there
     trap 'rm -rf "$work" "$list" "$pin"' EXIT
     printf 'Types: deb\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
         "${mirror:-http://deb.debian.org/debian}" >"$list"

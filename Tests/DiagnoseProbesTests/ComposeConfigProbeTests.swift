@@ -100,7 +100,10 @@ import Testing
         #expect(observation.outcome == .pass)
     }
 
-    @Test func misspelledKeyIsInvalid() async throws {
+    /// Under the real v1 (`Unsupported config option for services.backend: 'enviroment'`) and the real v2
+    /// (`services.backend additional properties 'enviroment' not allowed`).
+    @Test(arguments: [ComposeCLI.Flavor.standalone, .plugin])
+    func misspelledKeyIsInvalid(_ flavor: ComposeCLI.Flavor) async throws {
         let directory = try project(
             """
             version: "3.8"
@@ -110,13 +113,13 @@ import Testing
                 enviroment:
                   A: b
             """)
-        let (observation, _) = try await observe(directory)
+        var environment = ProcessInfo.processInfo.environment
+        environment["DIAGNOSE_COMPOSE"] = flavor == .plugin ? "v2" : "v1"
+        let (observation, adapter) = try await observe(directory, environment: environment)
+        #expect(try adapter.composeCLI.get().flavor == flavor)
         #expect(observation.outcome == .fail)
         #expect(observation.cause == "invalid")
-        #expect(
-            observation.evidence.contains {
-                $0.contains("Unsupported config option for services.backend: 'enviroment'")
-            })
+        #expect(observation.evidence.contains { $0.contains("services.backend") && $0.contains("enviroment") })
     }
 
     @Test func missingComposeIsAnErrorNotAFailure() async throws {
