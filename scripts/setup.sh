@@ -9,6 +9,7 @@ command -v curl-config >/dev/null || need+=(libcurl4-openssl-dev)
 [ -x /bin/busybox ] || need+=(busybox-static)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v python3 >/dev/null || need+=(python3)
+command -v cmark >/dev/null || need+=(cmark)  # the CommonMark renderer the output sanitizer tests read the report through
 python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 # The redis probe's consumption tests run a real Celery worker (Debian's, with kombu's Redis transport).
 command -v celery >/dev/null || need+=(celery python3-celery)

@@ -35,7 +35,8 @@ public struct MarkdownRenderer: Sendable {
         var out = "# Handoff: \(label(run.status)) on \(text(metadata.composeProject))\n\n"
         if run.stopped == "interrupted" {
             out += "> **Interrupted.** The run was stopped before every runbook finished; what follows is what it "
-            out += "found until then. Run `\(metadata.command.isEmpty ? "diagnose report --all" : metadata.command)` "
+            out +=
+                "found until then. Run \(inlineCode(metadata.command.isEmpty ? "diagnose report --all" : metadata.command)) "
             out += "again to finish the check.\n\n"
         } else if run.stopped == "deadline" {
             out += "> **Deadline reached.** Some runbooks did not finish within the --deadline; "
@@ -144,7 +145,8 @@ public struct MarkdownRenderer: Sendable {
                         diagnosis.title = Template.render(diagnosis.title, result.inputs)
                         return diagnosis
                     }
-                    out += "<details><summary>Decision tree of <code>\(Self.escapeHTML(Substring(id)))</code>, "
+                    out +=
+                        "<details><summary>Decision tree of <code>\(OutputSanitizer.escapeHTML(OutputSanitizer.visible(id)))</code>, "
                     out += "path taken in blue</summary>\n\n"
                     let chart = TreeRenderer().mermaid(tree, taken: result.path.map(\.step) + [result.diagnosis.id])
                     out += fenced(chart, info: "mermaid")
@@ -250,61 +252,17 @@ public struct MarkdownRenderer: Sendable {
         return out
     }
 
-    /// A fenced code block whose fence is longer than any run of backticks inside, so the content cannot close it.
-    func fenced(_ content: String, info: String) -> String {
-        let fence = String(repeating: "`", count: max(3, Self.longestBacktickRun(content) + 1))
-        return "\(fence)\(info)\n\(content.hasSuffix("\n") ? content : content + "\n")\(fence)\n"
-    }
+    /// A fenced block of observed lines (see `OutputSanitizer.markdownFence(_:info:)`).
+    func fenced(_ content: String, info: String) -> String { OutputSanitizer.markdownFence(content, info: info) }
 
-    /// Inline code that holds any text: the delimiter outruns the backticks inside.
-    func inlineCode(_ value: String) -> String {
-        let flat = value.replacingOccurrences(of: "\n", with: " ")
-        let delimiter = String(repeating: "`", count: Self.longestBacktickRun(flat) + 1)
-        let pad = flat.hasPrefix("`") || flat.hasSuffix("`") ? " " : ""
-        return delimiter + pad + flat + pad + delimiter
-    }
+    /// Inline code on one line that no text can close (see `OutputSanitizer.markdownCode(_:)`).
+    func inlineCode(_ value: String) -> String { OutputSanitizer.markdownCode(value) }
 
-    /// Prose from a runbook or a probe on one line, with `<`, `>` and `&` outside code spans escaped so that no
-    /// text becomes HTML.
-    func text(_ value: String) -> String {
-        var out = ""
-        var rest = Substring(value.replacingOccurrences(of: "\n", with: " "))
-        while let open = rest.firstIndex(of: "`") {
-            out += Self.escapeHTML(rest[..<open])
-            let run = rest[open...].prefix { $0 == "`" }
-            let after = rest[run.endIndex...]
-            // A code span closes at the next run of exactly as many backticks; without one the backticks are text.
-            var search = after.startIndex
-            var close: Range<Substring.Index>?
-            while let found = after[search...].range(of: String(run)) {
-                let next = after[found.upperBound...].first
-                let previous = found.lowerBound > after.startIndex ? after[after.index(before: found.lowerBound)] : nil
-                if next != "`" && previous != "`" {
-                    close = found
-                    break
-                }
-                search = after[found.lowerBound...].firstIndex { $0 != "`" } ?? after.endIndex
-            }
-            guard let close else {
-                out += run
-                rest = after
-                continue
-            }
-            out += rest[open..<close.upperBound]
-            rest = after[close.upperBound...]
-        }
-        return out + Self.escapeHTML(rest)
-    }
+    /// Prose from a runbook or a probe on one line, inert (see `OutputSanitizer.markdownText(_:)`).
+    func text(_ value: String) -> String { OutputSanitizer.markdownText(value) }
 
-    /// A table row; a pipe in a cell, even in a code span, is escaped so that it does not split the cell.
-    func row(_ cells: String...) -> String {
-        "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n"
-    }
-
-    static func escapeHTML(_ text: Substring) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;")
-    }
+    /// A table row (see `OutputSanitizer.markdownRow(_:)`).
+    func row(_ cells: String...) -> String { OutputSanitizer.markdownRow(cells) }
 
     func label(_ status: Status) -> String {
         switch status {
@@ -313,16 +271,6 @@ public struct MarkdownRenderer: Sendable {
         case .critical: "🔴 CRITICAL"
         case .unknown: "⚪ UNKNOWN"
         }
-    }
-
-    static func longestBacktickRun(_ text: String) -> Int {
-        var longest = 0
-        var current = 0
-        for character in text {
-            current = character == "`" ? current + 1 : 0
-            longest = max(longest, current)
-        }
-        return longest
     }
 
     /// `2026-11-28 14:03:12 UTC`, the same on every machine.

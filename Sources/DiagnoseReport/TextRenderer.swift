@@ -64,8 +64,9 @@ public struct TextRenderer: Sendable {
             for root in report.rootCauses {
                 let followers = explained.filter { $0.explainedBy == root.id }
                 guard !followers.isEmpty else { continue }
-                out += "\(paint("Root cause:", "1")) \(root.id) ⇒ \(root.diagnosis.title)  [\(root.diagnosis.id)]\n"
-                let list = followers.map { "\($0.id) (\($0.diagnosis.id))" }.joined(separator: ", ")
+                out +=
+                    "\(paint("Root cause:", "1")) \(safe(root.id)) ⇒ \(safe(root.diagnosis.title))  [\(safe(root.diagnosis.id))]\n"
+                let list = followers.map { "\(safe($0.id)) (\(safe($0.diagnosis.id)))" }.joined(separator: ", ")
                 out += "  explains: \(list)\n"
             }
         }
@@ -75,7 +76,7 @@ public struct TextRenderer: Sendable {
             endings.allSatisfy({ $0?.outcome == .error && $0?.cause == cause })
         {
             out +=
-                "\(paint("Root cause:", "1")) every runbook stopped on the same error: \(first.summary)  [\(cause)]\n"
+                "\(paint("Root cause:", "1")) every runbook stopped on the same error: \(safe(first.summary))  [\(safe(cause))]\n"
         }
         return out.isEmpty ? "" : out + "\n"
     }
@@ -83,29 +84,32 @@ public struct TextRenderer: Sendable {
     /// One runbook as text.
     public func render(_ runbook: RunbookResult) -> String {
         var out =
-            "\(paint(runbook.id, "1")) · \(runbook.title) · \(label(runbook.status)) · \(Self.milliseconds(runbook.durationMs))\n"
-        let width = min(56, (runbook.path.map(\.title.count).max() ?? 0))
+            "\(paint(safe(runbook.id), "1")) · \(safe(runbook.title)) · \(label(runbook.status)) · \(Self.milliseconds(runbook.durationMs))\n"
+        let width = min(56, (runbook.path.map { safe($0.title).count }.max() ?? 0))
         for record in runbook.path {
+            let shownTitle = safe(record.title)
             let title =
-                record.title.count >= width
-                ? record.title : record.title.padding(toLength: width, withPad: " ", startingAt: 0)
-            let cause = record.cause.map { " [\($0)]" } ?? ""
+                shownTitle.count >= width
+                ? shownTitle : shownTitle.padding(toLength: width, withPad: " ", startingAt: 0)
+            let cause = record.cause.map { " [\(safe($0))]" } ?? ""
             let shared = record.shared ? " (shared)" : ""
             out +=
-                "  \(mark(record.outcome)) \(title)  \(record.summary.truncated(to: 160))\(cause)  \(paint(Self.milliseconds(record.durationMs) + shared, "2"))\n"
+                "  \(mark(record.outcome)) \(title)  \(safe(record.summary.truncated(to: 160)))\(cause)  \(paint(Self.milliseconds(record.durationMs) + shared, "2"))\n"
             if verbose || record.outcome != .pass {
                 for line in evidence(record) { out += "      \(paint("│", "2")) \(line)\n" }
             }
         }
         let diagnosis = runbook.diagnosis
-        out += "  ⇒ \(label(diagnosis.severity)) \(paint(diagnosis.title, "1"))  [\(diagnosis.id)]\n"
-        if let root = runbook.explainedBy { out += "    Follows from \(root): see that runbook for the cause.\n" }
+        out += "  ⇒ \(label(diagnosis.severity)) \(paint(safe(diagnosis.title), "1"))  [\(safe(diagnosis.id))]\n"
+        if let root = runbook.explainedBy { out += "    Follows from \(safe(root)): see that runbook for the cause.\n" }
         if !diagnosis.explain.isEmpty {
-            for line in Self.wrap(diagnosis.explain, width: 96) { out += "    \(line)\n" }
+            for line in Self.wrap(OutputSanitizer.visible(diagnosis.explain, .lines), width: 96) {
+                out += "    \(line)\n"
+            }
         }
         if !diagnosis.fix.isEmpty {
             out += "    Next:\n"
-            for command in diagnosis.fix { out += "      \(paint("$", "36")) \(command)\n" }
+            for command in diagnosis.fix { out += "      \(paint("$", "36")) \(safe(command))\n" }
         }
         return out
     }
@@ -114,11 +118,17 @@ public struct TextRenderer: Sendable {
         let lines = record.evidence.flatMap {
             $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         }
-        guard lines.count > evidenceLines else { return lines.map { $0.truncated(to: 200) } }
+        guard lines.count > evidenceLines else { return lines.map { shown($0) } }
         // Keep the end: a traceback's last line names the error.
         let kept = lines.suffix(evidenceLines - 1)
-        return ["… \(lines.count - kept.count) earlier lines"] + kept.map { $0.truncated(to: 200) }
+        return ["… \(lines.count - kept.count) earlier lines"] + kept.map { shown($0) }
     }
+
+    /// An evidence line cut to 200 characters, tabs kept, every other control character shown.
+    func shown(_ line: String) -> String { OutputSanitizer.visible(line.truncated(to: 200), .lines) }
+
+    /// A one-line field as it may reach a terminal (see `OutputSanitizer`).
+    func safe(_ text: String) -> String { OutputSanitizer.visible(text) }
 
     static func milliseconds(_ ms: Int) -> String {
         ms < 1000 ? "\(ms)ms" : String(format: "%.1fs", Double(ms) / 1000)

@@ -9,28 +9,31 @@ public struct TreeRenderer: Sendable {
 
     /// The tree as indented text, each step once; a step reached twice is referred to.
     public func text(_ runbook: Runbook) -> String {
-        var out = "\(runbook.id): \(runbook.title)\n"
-        if !runbook.description.isEmpty { out += "  \(runbook.description)\n" }
+        let safe = { (text: String) in OutputSanitizer.visible(text) }
+        var out = "\(safe(runbook.id)): \(safe(runbook.title))\n"
+        if !runbook.description.isEmpty { out += "  \(safe(runbook.description))\n" }
         if !runbook.inputs.isEmpty {
             out += "  inputs:\n"
-            for input in runbook.inputs { out += "    \(input.name) = \(input.shownTemplate)\n" }
+            for input in runbook.inputs { out += "    \(safe(input.name)) = \(safe(input.shownTemplate))\n" }
         }
         var shown = Set<String>()
         func draw(_ id: String, indent: String, via: String) {
             if let diagnosis = runbook.diagnosis(id) {
-                out += "\(indent)\(via)⇒ \(diagnosis.id) [\(diagnosis.severity.rawValue)]: \(diagnosis.title)\n"
+                out +=
+                    "\(indent)\(via)⇒ \(safe(diagnosis.id)) [\(diagnosis.severity.rawValue)]: \(safe(diagnosis.title))\n"
                 return
             }
             guard let step = runbook.step(id) else { return }
             guard shown.insert(id).inserted else {
-                out += "\(indent)\(via)→ \(id) (see above)\n"
+                out += "\(indent)\(via)→ \(safe(id)) (see above)\n"
                 return
             }
-            out += "\(indent)\(via)\(step.id): \(step.title) [\(step.probe), \(step.timeout.shortDescription)]\n"
+            out +=
+                "\(indent)\(via)\(safe(step.id)): \(safe(step.title)) [\(safe(step.probe)), \(step.timeout.shortDescription)]\n"
             for edge in step.edges {
                 draw(
                     edge.target, indent: indent + "    ",
-                    via: "\(edge.outcome.rawValue)\(edge.cause.map { " (\($0))" } ?? ""): ")
+                    via: "\(edge.outcome.rawValue)\(edge.cause.map { " (\(safe($0)))" } ?? ""): ")
             }
         }
         draw(runbook.start, indent: "  ", via: "")
@@ -44,7 +47,7 @@ public struct TreeRenderer: Sendable {
                 + id.map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
         }
         func label(_ text: String) -> String {
-            text.map { character -> String in
+            OutputSanitizer.visible(text).map { character -> String in
                 switch character {
                 case "\"": "#quot;"
                 case "<": "#lt;"

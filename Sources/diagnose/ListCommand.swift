@@ -1,4 +1,5 @@
 import ArgumentParser
+import DiagnoseReport
 import DiagnoseRunbook
 
 struct ListCommand: ParsableCommand {
@@ -15,9 +16,11 @@ struct ListCommand: ParsableCommand {
         try exitOnFindings(catalog)
         let width = catalog.runbooks.map(\.id.count).max() ?? 0
         for runbook in catalog.runbooks {
-            print("\(runbook.id.padding(toLength: width, withPad: " ", startingAt: 0))  \(runbook.title)")
+            print(
+                "\(runbook.id.padding(toLength: width, withPad: " ", startingAt: 0))  \(OutputSanitizer.visible(runbook.title))"
+            )
             if !runbook.description.isEmpty {
-                print("\(String(repeating: " ", count: width))  \(runbook.description)")
+                print("\(String(repeating: " ", count: width))  \(OutputSanitizer.visible(runbook.description))")
             }
         }
     }

@@ -74,3 +74,35 @@ func plant(_ text: String, at name: String, in folder: URL) throws {
     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     try text.write(to: url, atomically: true, encoding: .utf8)
 }
+
+/// The probe tests' loopback HTTP server (`DiagnoseProbesTests/Fixtures/http_server.py`), killed by its pid on `stop`.
+struct FixtureHTTPServer {
+    let process: Process
+    /// The port of its `http` listener.
+    let port: Int
+
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("DiagnoseProbesTests/Fixtures/http_server.py")
+
+    /// Starts the server and reads the ports it prints once listening.
+    init() throws {
+        struct Ports: Decodable { let http: Int }
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-u", Self.script.path]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(output.fileHandleForReading.fileDescriptor, &byte, 1) == 1, byte != UInt8(ascii: "\n") {
+            line.append(byte)
+        }
+        port = try JSONDecoder().decode(Ports.self, from: Data(line)).http
+    }
+
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}

