@@ -6,16 +6,17 @@ public struct Redactor: Sendable {
     /// Literal values to hide wherever they appear, longest first.
     public private(set) var secrets: [String] = []
 
+    /// The pattern rules. Each runs over observed text of any length, so each is linear in it: a rule starts at a
+    /// literal (a keyword, `redis-cli`, `authorization:`), never with an unbounded run that the engine would retry
+    /// from every position of a long token; the URL rule is not a pattern but `maskingURLPasswords(in:)`.
     private static let rules: [(Pattern, String)] = [
-        // scheme://user:password@host, and scheme://:password@host
-        // (the password runs to the last '@' before the path, as URL parsers read it: `p@ss` is one password)
-        (try! Pattern(#"([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s'"]*):([^\s/'"]+)@"#), "$1:\(mask)@"),
-        // redis-cli -a PASSWORD
-        (try! Pattern(#"(\bredis-cli\b[^\n]*?\s-a)([ \t]+)(?!\*\*\*)(\S+)"#), "$1$2\(mask)"),
-        // NAME=value, NAME: value, "NAME": "value" where NAME looks secret
+        // redis-cli -a PASSWORD (the option within 512 characters of the program's name on its line)
+        (try! Pattern(#"(\bredis-cli\b[^\n]{0,512}?\s-a)([ \t]+)(?!\*\*\*)(\S+)"#), "$1$2\(mask)"),
+        // NAME=value, NAME: value, "NAME": "value" where NAME looks secret: matched from the end of the name, its
+        // keyword, so that nothing before it is scanned again (the name's start changes nothing in the replacement)
         (
             try! Pattern(
-                #"(?i)\b([A-Za-z0-9_.-]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS))(["']?[ \t]*[=:][ \t]*["']?)(?!\*\*\*)([^\s"',;}\]]+)"#
+                #"(?i)((?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS))(["']?[ \t]*[=:][ \t]*["']?)(?!\*\*\*)([^\s"',;}\]]+)"#
             ), "$1$2\(mask)"
         ),
         // requirepass VALUE, --requirepass VALUE, --password=VALUE
@@ -26,6 +27,70 @@ public struct Redactor: Sendable {
         // Authorization: Bearer VALUE
         (try! Pattern(#"(?i)(authorization:[ \t]*[A-Za-z]+[ \t]+)(\S+)"#), "$1\(mask)"),
     ]
+
+    /// At most this many characters of a URL scheme are looked at before `://`.
+    static let schemeLimit = 32
+
+    /// `scheme://user:password@host` and `scheme://:password@host` with the password masked; the password runs to
+    /// the last `@` before the path, as URL parsers read it (`p@ss` is one password).
+    ///
+    /// A scan, not a pattern: each `://` is found once, the scheme is looked for at most `schemeLimit` characters
+    /// before it, and the authority after it ends at the next `/`, quote or space, so every character is read a
+    /// bounded number of times however long a run of letters, hex or base64 the text holds.
+    static func maskingURLPasswords(in text: String) -> String {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 3 else { return text }
+        func isSchemeByte(_ byte: UInt8) -> Bool {
+            (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
+                || byte == 0x2B || byte == 0x2E || byte == 0x2D
+        }
+        func isLetter(_ byte: UInt8) -> Bool { (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) }
+        func endsUser(_ byte: UInt8) -> Bool {
+            byte == 0x3A || byte == 0x2F || byte == 0x40 || byte == 0x27 || byte == 0x22 || isSpace(byte)
+        }
+        func endsPassword(_ byte: UInt8) -> Bool { byte == 0x2F || byte == 0x27 || byte == 0x22 || isSpace(byte) }
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) }
+
+        var cuts: [Range<Int>] = []
+        var index = 0
+        while index + 2 < bytes.count {
+            guard bytes[index] == 0x3A, bytes[index + 1] == 0x2F, bytes[index + 2] == 0x2F else {
+                index += 1
+                continue
+            }
+            let separator = index
+            index += 3
+            // A scheme: a letter, then letters, digits, + . -, right before `://`.
+            var start = separator
+            while start > 0, separator - start < schemeLimit, isSchemeByte(bytes[start - 1]) { start -= 1 }
+            while start < separator, !isLetter(bytes[start]) { start += 1 }
+            guard start < separator, cuts.last.map({ $0.upperBound <= start }) ?? true else { continue }
+            var cursor = separator + 3
+            while cursor < bytes.count, !endsUser(bytes[cursor]) { cursor += 1 }
+            guard cursor < bytes.count, bytes[cursor] == 0x3A else { continue }
+            let passwordStart = cursor + 1
+            cursor = passwordStart
+            var lastAt: Int?
+            while cursor < bytes.count, !endsPassword(bytes[cursor]) {
+                if bytes[cursor] == 0x40 { lastAt = cursor }
+                cursor += 1
+            }
+            guard let lastAt, lastAt > passwordStart else { continue }
+            cuts.append(passwordStart..<lastAt)
+            index = lastAt
+        }
+        guard !cuts.isEmpty else { return text }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var from = 0
+        for cut in cuts {
+            out += bytes[from..<cut.lowerBound]
+            out += Array(mask.utf8)
+            from = cut.upperBound
+        }
+        out += bytes[from...]
+        return String(decoding: out, as: UTF8.self)
+    }
 
     /// Whether a variable or input name looks like it holds a secret (`*KEY*`, `*TOKEN*`, `*SECRET*`, `*PASSWORD*`, `*PASS`).
     public static func isSecretName(_ name: String) -> Bool {
@@ -82,6 +147,7 @@ public struct Redactor: Sendable {
         for secret in secrets where result.contains(secret) {
             result = result.replacingAll(secret, with: Self.mask)
         }
+        result = Self.maskingURLPasswords(in: result)
         for (pattern, template) in Self.rules {
             result = pattern.replacingMatches(in: result, with: template)
         }

@@ -17,6 +17,7 @@ Paths:
   /echo               200, the request line and headers as text
   /redirect           302 to /ok
   /redirect-loop      302 to itself
+  /long/KIND          200, one 1 MB line of KIND (letter, hex, base64, digits) then "\nend\n" (linear redaction tests)
   /markup             200, a body of terminal escapes, bidi overrides and Markdown/HTML markup (output sanitizer tests)
 Runs until killed.
 """
@@ -85,6 +86,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif path == "/echo":
             lines = [self.requestline] + [f"{name}: {value}" for name, value in self.headers.items()]
             self.reply(200, "\n".join(lines) + "\n", content_type="text/plain")
+        elif path.startswith("/long/"):
+            self.reply(200, long_line(path[len("/long/"):]) + "\nend\n", content_type="text/plain")
         elif path == "/markup":
             body = (
                 "\x1b]52;c;cHduZWQ=\x07\x1b[2J\x1b[31mred <img src=x onerror=alert(1)> [click](http://evil.example/) "
@@ -108,6 +111,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
     do_HEAD = do_GET
     do_POST = do_GET
     do_DELETE = do_GET
+
+
+def long_line(kind, size=1_000_000):
+    """One line of a long token, the kind that made a backtracking pattern quadratic."""
+    alphabet = {
+        "letter": "a",
+        "hex": "0123456789ABCDEF",
+        "base64": "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        "digits": "0123456789",
+    }[kind]
+    return (alphabet * (size // len(alphabet) + 1))[:size]
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
