@@ -53,7 +53,11 @@ let package = Package(
             dependencies: ["DiagnoseEngine"],
             path: "Tests/DiagnoseTestSupport"
         ),
-        .testTarget(name: "DiagnosePlatformTests", dependencies: ["DiagnosePlatform", "DiagnoseTestSupport"]),
+        .testTarget(
+            name: "DiagnosePlatformTests",
+            dependencies: ["DiagnosePlatform", "DiagnoseTestSupport"],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "DiagnoseComposeTests", dependencies: ["DiagnoseCompose", "DiagnoseTestSupport"]),
         .testTarget(
             name: "DiagnoseProbesTests",

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Removes secrets from text: known secret values, passwords in URLs, and values of secret-looking names.
 public struct Redactor: Sendable {
     /// What replaces a secret.
@@ -12,21 +14,55 @@ public struct Redactor: Sendable {
     private static let rules: [(Pattern, String)] = [
         // redis-cli -a PASSWORD (the option within 512 characters of the program's name on its line)
         (try! Pattern(#"(\bredis-cli\b[^\n]{0,512}?\s-a)([ \t]+)(?!\*\*\*)(\S+)"#), "$1$2\(mask)"),
+        // mysql -pPASSWORD (the password glued to -p, within 512 characters of the program's name on its line)
+        (
+            try! Pattern(
+                #"(\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^\n]{0,512}?\s-p)(?!\*\*\*)([^\s-]\S*)"#),
+            "$1\(mask)"
+        ),
+        // curl -u user:password, --user user:password, --user=user:password
+        (try! Pattern(#"((?:^|\s)(?:-u|--user)(?:[ \t]+|=)[^\s:]*:)(?!\*\*\*)(\S+)"#), "$1\(mask)"),
+        // presigned and tokened URLs: ?X-Amz-Signature=..., &sig=..., &token=..., &key=...
+        (
+            try! Pattern(
+                #"(?i)([?&;](?:x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|sig|signature|sas|token|access_token|refresh_token|id_token|key|api_key|apikey|secret|client_secret|password|passwd|pwd|auth|code)=)(?!\*\*\*)([^&\s#'"]+)"#
+            ), "$1\(mask)"
+        ),
+        // Authorization: SCHEME VALUE..., Proxy-Authorization too, the value to the end of the line (AWS's has spaces)
+        (
+            try! Pattern(
+                #"(?i)((?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?[A-Za-z][A-Za-z0-9._-]*[ \t]+)(?!\*\*\*)[^\r\n"']+"#
+            ), "$1\(mask)"
+        ),
+        // Authorization: VALUE, without a scheme
+        (
+            try! Pattern(
+                #"(?i)((?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?)(?!\*\*\*)([^\s"']+)(?=[ \t]*(?:[\r\n"']|$))"#
+            ),
+            "$1\(mask)"
+        ),
+        // NAME="value with spaces" and NAME='value with spaces' where NAME looks secret
+        (try! Pattern(#"(?i)(\#(nameKeyword)["']?[ \t]*[=:][ \t]*")(?!\*\*\*")[^"\n]*""#), "$1\(mask)\""),
+        (try! Pattern(#"(?i)(\#(nameKeyword)["']?[ \t]*[=:][ \t]*')(?!\*\*\*')[^'\n]*'"#), "$1\(mask)'"),
         // NAME=value, NAME: value, "NAME": "value" where NAME looks secret: matched from the end of the name, its
         // keyword, so that nothing before it is scanned again (the name's start changes nothing in the replacement)
         (
-            try! Pattern(
-                #"(?i)((?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS))(["']?[ \t]*[=:][ \t]*["']?)(?!\*\*\*)([^\s"',;}\]]+)"#
-            ), "$1$2\(mask)"
-        ),
-        // requirepass VALUE, --requirepass VALUE, --password=VALUE
-        (
-            try! Pattern(#"(?i)(\brequirepass|\bmasterauth|--password|--pass|--token)([ \t]+|=)(?!\*\*\*)(\S+)"#),
+            try! Pattern(#"(?i)(\#(nameKeyword))(["']?[ \t]*[=:][ \t]*["']?)(?!\*\*\*)([^\s"',;}\]]+)"#),
             "$1$2\(mask)"
         ),
-        // Authorization: Bearer VALUE
-        (try! Pattern(#"(?i)(authorization:[ \t]*[A-Za-z]+[ \t]+)(\S+)"#), "$1\(mask)"),
+        // requirepass VALUE, --requirepass VALUE, --password=VALUE, --api-key VALUE, --token VALUE
+        (
+            try! Pattern(
+                #"(?i)(\brequirepass|\bmasterauth|--password|--passphrase|--pass|--token|--auth-token|--access-token|--api-key|--apikey|--secret|--client-secret)([ \t]+|=)(?!\*\*\*)(\S+)"#
+            ),
+            "$1$2\(mask)"
+        ),
     ]
+
+    /// How a secret-looking name ends (`*KEY`, `*TOKEN`, `*SECRET`, `*PASSWORD`, `*PASSWD`, `*PASSPHRASE`, `*PASS`,
+    /// `*CREDENTIAL(S)`, and `*_PWD`, `*_DSN`, `*_PAT`, `*_AUTH` or those words alone), as a pattern group.
+    private static let nameKeyword =
+        #"(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|PASS|CREDENTIALS?|_PWD|(?:_|\b)(?:DSN|PAT|AUTH))"#
 
     /// At most this many characters of a URL scheme are looked at before `://`.
     static let schemeLimit = 32
@@ -92,12 +128,17 @@ public struct Redactor: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Whether a variable or input name looks like it holds a secret (`*KEY*`, `*TOKEN*`, `*SECRET*`, `*PASSWORD*`, `*PASS`).
+    /// Whether a variable or input name looks like it holds a secret (`*KEY*`, `*TOKEN*`, `*SECRET*`, `*PASSWORD*`,
+    /// `*PASSPHRASE*`, `*CREDENTIAL*`, `*PASS`, `*_PWD`, `*_DSN`, `*_PAT`, `*_AUTH`; `PWD` alone is the shell's folder).
     public static func isSecretName(_ name: String) -> Bool {
         let upper = name.uppercased()
-        return upper.contains("KEY") || upper.contains("TOKEN") || upper.contains("SECRET")
-            || upper.contains("PASSWORD") || upper.contains("PASSWD") || upper.hasSuffix("PASS")
+        if upper.contains("KEY") || upper.contains("TOKEN") || upper.contains("SECRET") || upper.contains("PASSWORD")
+            || upper.contains("PASSWD") || upper.contains("PASSPHRASE") || upper.hasSuffix("PASS")
             || upper.contains("CREDENTIAL")
+        {
+            return true
+        }
+        return ["PWD", "DSN", "PAT", "AUTH"].contains { upper.hasSuffix("_" + $0) || upper == $0 && $0 != "PWD" }
     }
 
     /// The password in a URL's user information, if any.
@@ -137,7 +178,11 @@ public struct Redactor: Sendable {
     public mutating func learn(from values: [String: String]) {
         for (name, value) in values {
             if Self.isSecretName(name) { add(value) }
-            if let password = Self.urlPassword(value) { add(password) }
+            if let password = Self.urlPassword(value) {
+                add(password)
+                // As a client sends it: a URL's password is percent-encoded, the server and its logs see it decoded.
+                if let decoded = password.removingPercentEncoding { add(decoded) }
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 import DiagnosePlatform
 import DiagnoseTestSupport
+import Foundation
 import Testing
 
 @Suite struct RedactorTests {
@@ -42,5 +43,45 @@ import Testing
         for name in ["REDIS_URL", "APP_ENV", "BACKEND_URL", "GEMINI_MODEL"] {
             #expect(!Redactor.isSecretName(name), "\(name)")
         }
+    }
+
+    /// `Fixtures/secret-shapes.tsv`: each line a text as observed output may hold it, a tab, the secret in it.
+    static func secretShapes() throws -> [(text: String, secret: String)] {
+        let file = fixturesFolder().appendingPathComponent("secret-shapes.tsv")
+        return try String(contentsOf: file, encoding: .utf8).split(separator: "\n").compactMap { line in
+            guard !line.hasPrefix("#") else { return nil }
+            let fields = line.split(separator: "\t", maxSplits: 1)
+            guard fields.count == 2 else { throw TestFailure("secret-shapes.tsv: no tab in '\(line)'") }
+            return (String(fields[0]), String(fields[1]))
+        }
+    }
+
+    @Test func theCorpusHoldsAtLeastFortyShapes() throws {
+        #expect(try Self.secretShapes().count >= 40)
+    }
+
+    @Test func noSecretOfTheCorpusSurvivesTheRules() throws {
+        for shape in try Self.secretShapes() {
+            let redacted = Redactor.standard.redact(shape.text)
+            #expect(!redacted.contains(shape.secret), "\(shape.text) -> \(redacted)")
+            #expect(redacted.contains(Redactor.mask), "\(shape.text)")
+        }
+    }
+
+    @Test func aPercentEncodedURLPasswordIsHiddenInBothForms() {
+        var redactor = Redactor.standard
+        redactor.learn(from: ["BROKER_URL": "amqp://guest:p%40ss%2Fw0rd@rabbit:5672/"])
+        #expect(redactor.redact("AUTH failed for p@ss/w0rd") == "AUTH failed for ***")
+        #expect(!redactor.redact("amqp://guest:p%40ss%2Fw0rd@rabbit:5672/").contains("p%40ss"))
+    }
+
+    @Test func widerSecretNamesAreRecognisedAndPWDIsNot() {
+        for name in ["MYSQL_ROOT_PWD", "GPG_PASSPHRASE", "SENTRY_DSN", "GITLAB_PAT", "NPM_AUTH", "GOOGLE_CREDENTIALS"] {
+            #expect(Redactor.isSecretName(name), "\(name)")
+        }
+        for name in ["PWD", "PATH", "OAUTH_REDIRECT_URL", "COMPAT_MODE"] {
+            #expect(!Redactor.isSecretName(name), "\(name)")
+        }
+        #expect(Redactor.standard.redact("PWD=/srv/lab PATH=/usr/bin") == "PWD=/srv/lab PATH=/usr/bin")
     }
 }

@@ -79,4 +79,16 @@ import Testing
             #expect(observation.allEvidence.contains(kind.line.prefix(200)), "\(kind): the body is not shown")
         }
     }
+
+    /// The body is redacted before it is cut to what is shown: cut first, half a password would no longer match.
+    @Test func aSecretAcrossTheShownLimitOfABodyIsRedactedBeforeTheCut() async throws {
+        let server = try await TestServer.start()
+        defer { server.stop() }
+        let observation = try await observeHTTP([
+            "url": .scalar(server.url("/straddle")), "body_contains": .scalar("no"),
+        ])
+        #expect(observation.cause == "body-mismatch")
+        #expect(!observation.allEvidence.contains("straddle-pw"), "\(observation.allEvidence.suffix(100))")
+        #expect(observation.allEvidence.contains("redis://:***@"))
+    }
 }

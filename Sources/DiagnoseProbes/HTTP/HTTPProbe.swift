@@ -441,7 +441,9 @@ public struct HTTPProbe: Probe {
     func bodyEvidence(_ response: CurlResponse) -> [String] {
         let body = response.body
         guard !body.isEmpty else { return response.isComplete && method != "HEAD" ? ["body: empty"] : [] }
-        let shown = Self.text(Array(body.prefix(Self.shownLimit)))
+        // Redacted before it is cut, with a margin: a secret cut in half would no longer match.
+        let margin = Self.text(Array(body.prefix(Self.shownLimit + 1024)))
+        let shown = String(Redactor.standard.redact(margin).prefix(Self.shownLimit))
         if response.stoppedAtLimit {
             return [
                 "body (first \(min(body.count, Self.shownLimit)) bytes shown; stopped reading at the "

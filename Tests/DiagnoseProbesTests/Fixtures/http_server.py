@@ -18,6 +18,7 @@ Paths:
   /redirect           302 to /ok
   /redirect-loop      302 to itself
   /long/KIND          200, one 1 MB line of KIND (letter, hex, base64, digits) then "\nend\n" (linear redaction tests)
+  /straddle           200, a URL password that the 2 KiB shown of a body would cut in half
   /markup             200, a body of terminal escapes, bidi overrides and Markdown/HTML markup (output sanitizer tests)
 Runs until killed.
 """
@@ -88,6 +89,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(200, "\n".join(lines) + "\n", content_type="text/plain")
         elif path.startswith("/long/"):
             self.reply(200, long_line(path[len("/long/"):]) + "\nend\n", content_type="text/plain")
+        elif path == "/straddle":
+            self.reply(200, "x" * 2020 + " redis://:straddle-pw-0123456789@redis:6379/0 end", content_type="text/plain")
         elif path == "/markup":
             body = (
                 "\x1b]52;c;cHduZWQ=\x07\x1b[2J\x1b[31mred <img src=x onerror=alert(1)> [click](http://evil.example/) "
