@@ -309,6 +309,9 @@ public struct RedisExchange: Sendable, Hashable {
             case .command:
                 evidence.append("\(name) -> \(shown)")
                 if case .error(let message) = value {
+                    if let refusal = RedisProbe.writeRefusal(message) {
+                        return .fail(refusal.cause.rawValue, "\(name) refused: \(refusal.meaning)", evidence: evidence)
+                    }
                     return .fail(
                         RedisProbe.Cause.errorReply.rawValue,
                         "\(name) failed: \(redactor.redact(message).truncated(to: 120))",
@@ -481,4 +484,17 @@ extension ProbeKind {
             "command", "queue", "max_queue", "consumed_within", "canary", "canary_result",
         ])
     ) { arguments throws(ProbeArgumentError) in try RedisProbe(arguments) }
+}
+
+extension RedisProbe {
+    /// What an error reply says when Redis refuses writes (and with MISCONF, even PING): its cause and meaning.
+    static func writeRefusal(_ message: String) -> (cause: RedisProbe.Cause, meaning: String)? {
+        switch message.prefix(while: { $0 != " " }).uppercased() {
+        case "OOM":
+            (.maxmemoryReached, "Redis refuses writes: memory is at maxmemory and the policy evicts nothing (OOM)")
+        case "READONLY": (.readOnlyReplica, "Redis is a read-only replica (READONLY)")
+        case "MISCONF": (.persistenceFailing, "Redis refuses writes because it cannot save to disk (MISCONF)")
+        default: nil
+        }
+    }
 }

@@ -15,8 +15,12 @@ import Foundation
 /// Causes, fail: `not-consumed`; when the canary's LPUSH is refused, `maxmemory-reached` (OOM), `read-only-replica`
 /// (READONLY), `persistence-failing` (MISCONF), `auth-required`, `auth-failed`, `error-reply`.
 public struct RedisQueueConsumption: Sendable, Hashable {
-    /// How often the queue is looked at.
+    /// How often the queue is looked at, at most: the first looks come sooner (10 ms, doubling), since a healthy
+    /// worker takes and runs a canary in a few milliseconds and the probe should wait no longer than that.
     static let pollInterval = Duration.milliseconds(200)
+
+    /// The pause before the next look, after `pause`.
+    static func next(after pause: Duration) -> Duration { min(pause * 2, pollInterval) }
     /// Time kept from the step's timeout for the last look and for removing a canary that was not taken.
     static let cleanupReserve = Duration.milliseconds(300)
     /// How many elements of the list a scan for the canary looks at when LPOS is unavailable (Redis before 6.0.6).
@@ -153,7 +157,9 @@ private struct Watch {
         evidence += ["LLEN \(queue) at start: \(backlog)", "canary: celery.accumulate \(id)"]
         if case .error(let message) = pushed[1] { return refused(message) }
         let payload = Array(message.utf8)
-        while session.wait(RedisQueueConsumption.pollInterval, until: end) {
+        var pause = Duration.milliseconds(10)
+        while session.wait(pause, until: end) {
+            pause = RedisQueueConsumption.next(after: pause)
             switch position(of: payload) {
             case .ended(let observation):
                 _ = removed(message)
@@ -198,6 +204,7 @@ private struct Watch {
     /// Waits, within the window, for the result a worker stores when it has run the canary, then deletes it.
     mutating func processed(_ id: String, resultKey: String) -> Observation {
         let takenAfter = elapsed
+        var pause = Duration.milliseconds(10)
         repeat {
             switch session.call([["EXISTS", resultKey]], evidence: evidence) {
             case .ended(let observation): return observation
@@ -212,7 +219,8 @@ private struct Watch {
                     evidence: evidence)
             case .value: break
             }
-        } while ContinuousClock.now < end && session.wait(RedisQueueConsumption.pollInterval, until: end)
+            pause = RedisQueueConsumption.next(after: pause)
+        } while ContinuousClock.now < end && session.wait(pause, until: end)
         evidence += [
             "taken after: \(takenAfter); no result within \(windowShown)",
             "result key \(resultKey): none yet (a worker that runs the canary later stores it, to expire with Celery's result_expires)",
@@ -289,23 +297,11 @@ private struct Watch {
     func refused(_ message: String) -> Observation {
         let reply = session.redactor.redact(message).truncated(to: 160)
         let evidence = self.evidence + ["LPUSH \(queue) -> (error) \(reply)"]
-        let code = message.prefix { $0 != " " }.uppercased()
-        switch code {
-        case "OOM":
+        if let refusal = RedisProbe.writeRefusal(message) {
             return .fail(
-                RedisProbe.Cause.maxmemoryReached.rawValue,
-                "Redis refuses writes: memory is at maxmemory and the policy evicts nothing, so the producer "
-                    + "cannot enqueue (OOM)", evidence: evidence)
-        case "READONLY":
-            return .fail(
-                RedisProbe.Cause.readOnlyReplica.rawValue,
-                "Redis is a read-only replica: the producer cannot enqueue (READONLY)",
-                evidence: evidence)
-        case "MISCONF":
-            return .fail(
-                RedisProbe.Cause.persistenceFailing.rawValue,
-                "Redis refuses writes because it cannot save to disk: the producer cannot enqueue (MISCONF)",
-                evidence: evidence)
+                refusal.cause.rawValue, refusal.meaning + ", so the producer cannot enqueue", evidence: evidence)
+        }
+        switch message.prefix(while: { $0 != " " }).uppercased() {
         case "NOAUTH":
             return .fail(
                 RedisProbe.Cause.authRequired.rawValue, "Redis requires a password and the URL gives none",
