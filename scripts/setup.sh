@@ -14,10 +14,17 @@ python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 # The redis probe's consumption tests run a real Celery worker (Debian's, with kombu's Redis transport).
 command -v celery >/dev/null || need+=(celery python3-celery)
 /usr/bin/python3 -c 'import redis' 2>/dev/null || need+=(python3-redis)
+# The real consumers of the output formats, which the tests call: promtool (Debian ships it in prometheus), xmllint.
+command -v promtool >/dev/null || need+=(prometheus)
+command -v xmllint >/dev/null || need+=(libxml2-utils)
 if [ ${#need[@]} -gt 0 ]; then
     echo "setup: installing ${need[*]}" >&2
     DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
+    # Only promtool is wanted: the package's server would hold port 9090, which the lab's Prometheus publishes.
+    if [[ " ${need[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null; then
+        systemctl disable --now prometheus >/dev/null 2>&1 || true
+    fi
 fi
 if ! command -v docker-compose >/dev/null || ! command -v dockerd >/dev/null; then
     echo "setup: installing docker.io and docker-compose" >&2

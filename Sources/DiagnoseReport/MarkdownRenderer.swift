@@ -275,10 +275,6 @@ public struct MarkdownRenderer: Sendable {
 
     /// `2026-11-28 14:03:12 UTC`, the same on every machine.
     static func timestamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
-        return formatter.string(from: date)
+        date.formattedUTC("yyyy-MM-dd HH:mm:ss 'UTC'")
     }
 }

@@ -84,10 +84,7 @@ struct RunOptions: ParsableArguments {
     }
 }
 
-/// How results are printed.
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json
-}
+extension RunFormat: ExpressibleByArgument {}
 
 /// Prints to standard error.
 func printError(_ text: String) {

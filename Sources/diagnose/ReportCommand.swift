@@ -151,11 +151,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     /// `diagnose-report-20261128T140312Z.md`.
     static func defaultPath(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return "diagnose-report-\(formatter.string(from: date)).md"
+        "diagnose-report-\(date.formattedUTC("yyyyMMdd'T'HHmmss'Z'")).md"
     }
 
     /// `x.md` → `x.json`; any other name gets `.json` appended.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DiagnoseEngine
+import DiagnosePlatform
 import DiagnoseReport
 import DiagnoseRunbook
 import Foundation
@@ -13,6 +14,13 @@ struct RunCommand: AsyncParsableCommand {
               $ diagnose backend-wont-start
               $ diagnose --all --format json
               $ diagnose worker-not-processing --deadline 10s
+              $ diagnose --all --format junit > diagnose-junit.xml
+              $ diagnose --all --format prometheus --output /var/lib/node_exporter/textfile/diagnose.prom
+              $ diagnose --all --format nagios
+
+            With --format nagios the exit status is the plugin's (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN), and a \
+            problem found before the run (an invalid runbook, an unknown runbook or input) prints a \
+            DIAGNOSE UNKNOWN line and exits 3 instead of 64 or 65.
             """
     )
 
@@ -25,8 +33,13 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var source: RunbookOptions
     @OptionGroup var options: RunOptions
 
-    @Option(help: "text or json.")
-    var format: OutputFormat = .text
+    @Option(help: "text, json, junit, prometheus or nagios.")
+    var format: RunFormat = .text
+
+    @Option(
+        help: ArgumentHelp(
+            "Writes the output to this file instead of standard output, replacing it atomically.", valueName: "path"))
+    var output: String?
 
     func validate() throws {
         if all && !runbooks.isEmpty { throw ValidationError("give runbook ids or --all, not both") }
@@ -36,13 +49,41 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let plan = try RunPlan(runbooks: runbooks, all: all, source: source, options: options)
+        let plan: RunPlan
+        do {
+            plan = try RunPlan(runbooks: runbooks, all: all, source: source, options: options)
+        } catch  where format == .nagios {
+            // A monitoring check must answer in the plugin's terms: anything but 0-3 is "out of bounds".
+            print("DIAGNOSE UNKNOWN - \(Self.nagiosReason(error))")
+            throw ExitCode(ExitStatus.unknown.rawValue)
+        }
         let report = await plan.runInterruptibly()
-        switch format {
-        case .json: print(report.json())
-        case .text: print(TextRenderer(colour: useColour(), verbose: options.verbose).render(report), terminator: "")
+        let rendered = report.rendered(
+            as: format, colour: output == nil && useColour(), verbose: options.verbose)
+        if let output {
+            do {
+                try AtomicFile.write(rendered, to: output, overwrite: true)
+            } catch {
+                printError("error: \(error); choose another --output.")
+                throw ExitCode(ExitStatus.cannotCreate.rawValue)
+            }
+        } else {
+            print(rendered, terminator: "")
         }
         throw ExitCode(report.exitStatus.rawValue)
+    }
+
+    /// What stopped the run before it started, in one line (the details went to standard error).
+    static func nagiosReason(_ error: any Error) -> String {
+        switch error {
+        case let exit as ExitCode where exit.rawValue == ExitStatus.invalidRunbook.rawValue:
+            "invalid runbooks; run `diagnose validate`"
+        case let exit as ExitCode:
+            "cannot run (exit \(exit.rawValue)); see standard error"
+        default:
+            String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+                .replacingOccurrences(of: "|", with: "/")
+        }
     }
 }
 
