@@ -31,7 +31,7 @@ let package = Package(
         // The run plan (runbooks chosen, inputs resolved, the redactor), the tree walk, deadline and probe cache.
         .target(name: "DiagnoseEngine", dependencies: ["DiagnoseReport"]),
         // The run report and its renderers: pure functions of a report.
-        .target(name: "DiagnoseReport", dependencies: ["DiagnoseRunbook"]),
+        .target(name: "DiagnoseReport", dependencies: ["DiagnoseRunbook", "Yams"]),
         // The runbook language: model, loader with source locations, validator, templates, catalog.
         .target(name: "DiagnoseRunbook", dependencies: ["DiagnoseProbes", "Yams"]),
         // The probe protocol and one folder per kind with its protocol code.

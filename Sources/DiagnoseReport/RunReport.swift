@@ -15,8 +15,10 @@ public enum ExitStatus: Int32, Sendable {
     case unknown = 3
     /// The command line is wrong.
     case usage = 64
-    /// A runbook is invalid.
-    case invalidRunbook = 65
+    /// A runbook, or the saved run given to `render`, is invalid (`EX_DATAERR`).
+    case invalidData = 65
+    /// The file given to `render` cannot be read (`EX_NOINPUT`).
+    case noInput = 66
     /// An output file cannot be created (the folder is missing or not writable).
     case cannotCreate = 73
 

@@ -19,6 +19,7 @@ struct Diagnose: AsyncParsableCommand {
               $ diagnose validate runbooks/
               $ diagnose show backend-wont-start --format mermaid
               $ diagnose report --output handoff.md
+              $ diagnose render run.json --format junit
 
             Exit status (Nagios conventions):
               0  every runbook ended in an ok diagnosis
@@ -27,10 +28,14 @@ struct Diagnose: AsyncParsableCommand {
               3  inconclusive: a probe could not tell, the --deadline was hit, or the run was
                  interrupted, and nothing critical was found
               64 usage error (bad option, unknown runbook, unset variable)
-              65 invalid runbook
+              65 invalid runbook (render: the saved JSON is invalid)
+              66 render: the saved JSON cannot be read
               73 report: the output folder is missing or not writable
             """,
-        subcommands: [RunCommand.self, ReportCommand.self, ListCommand.self, ValidateCommand.self, ShowCommand.self],
+        subcommands: [
+            RunCommand.self, ReportCommand.self, RenderCommand.self, ListCommand.self, ValidateCommand.self,
+            ShowCommand.self,
+        ],
         defaultSubcommand: RunCommand.self
     )
 }

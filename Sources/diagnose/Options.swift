@@ -1,4 +1,5 @@
 import ArgumentParser
+import DiagnosePlatform
 import DiagnoseReport
 import DiagnoseRunbook
 import Foundation
@@ -86,6 +87,18 @@ struct RunOptions: ParsableArguments {
 
 extension RunFormat: ExpressibleByArgument {}
 
+/// Writes output to standard output, or with `--output PATH` to that file, replaced atomically (exit 73 when it
+/// cannot be created).
+func emit(_ text: String, to output: String?) throws {
+    guard let output else { return print(text, terminator: "") }
+    do {
+        try AtomicFile.write(text, to: output, overwrite: true)
+    } catch {
+        printError("error: \(error); choose another --output.")
+        throw ExitCode(ExitStatus.cannotCreate.rawValue)
+    }
+}
+
 /// Prints to standard error.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
@@ -107,5 +120,5 @@ func exitOnFindings(_ catalog: RunbookCatalog) throws {
     printError(
         "\(catalog.findings.count + catalog.unreadable.count) problem(s) in the runbooks; run `diagnose validate` after fixing them."
     )
-    throw ExitCode(ExitStatus.invalidRunbook.rawValue)
+    throw ExitCode(ExitStatus.invalidData.rawValue)
 }

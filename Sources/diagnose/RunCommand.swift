@@ -60,23 +60,14 @@ struct RunCommand: AsyncParsableCommand {
         let report = await plan.runInterruptibly()
         let rendered = report.rendered(
             as: format, colour: output == nil && useColour(), verbose: options.verbose)
-        if let output {
-            do {
-                try AtomicFile.write(rendered, to: output, overwrite: true)
-            } catch {
-                printError("error: \(error); choose another --output.")
-                throw ExitCode(ExitStatus.cannotCreate.rawValue)
-            }
-        } else {
-            print(rendered, terminator: "")
-        }
+        try emit(rendered, to: output)
         throw ExitCode(report.exitStatus.rawValue)
     }
 
     /// What stopped the run before it started, in one line (the details went to standard error).
     static func nagiosReason(_ error: any Error) -> String {
         switch error {
-        case let exit as ExitCode where exit.rawValue == ExitStatus.invalidRunbook.rawValue:
+        case let exit as ExitCode where exit.rawValue == ExitStatus.invalidData.rawValue:
             "invalid runbooks; run `diagnose validate`"
         case let exit as ExitCode:
             "cannot run (exit \(exit.rawValue)); see standard error"
