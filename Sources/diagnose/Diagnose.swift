@@ -32,6 +32,7 @@ struct Diagnose: AsyncParsableCommand {
               66 render: the saved JSON cannot be read
               73 report: the output folder is missing or not writable
             """,
+        version: diagnoseVersion,
         subcommands: [
             RunCommand.self, ReportCommand.self, RenderCommand.self, ListCommand.self, ValidateCommand.self,
             ShowCommand.self,
