@@ -15,8 +15,11 @@ python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 command -v celery >/dev/null || need+=(celery python3-celery)
 /usr/bin/python3 -c 'import redis' 2>/dev/null || need+=(python3-redis)
 # The real consumers of the output formats, which the tests call: promtool (Debian ships it in prometheus), xmllint.
+# The real consumers of the output formats, which the tests call: promtool (Debian ships it in prometheus), xmllint,
+# and python3's jsonschema for the published JSON Schemas (docs/schemas/validate.py).
 command -v promtool >/dev/null || need+=(prometheus)
 command -v xmllint >/dev/null || need+=(libxml2-utils)
+python3 -c 'import jsonschema' >/dev/null 2>&1 || need+=(python3-jsonschema)
 if [ ${#need[@]} -gt 0 ]; then
     echo "setup: installing ${need[*]}" >&2
     DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null

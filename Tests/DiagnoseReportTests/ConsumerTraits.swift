@@ -7,3 +7,8 @@ func needs(_ program: String, from package: String) -> ConditionTrait {
         if: isInstalled(program),
         "\(program) is not installed; scripts/setup.sh installs it (apt-get install \(package))")
 }
+
+/// Skips a test that validates against the published JSON Schemas when python3-jsonschema is missing.
+let needsJSONSchema = ConditionTrait.enabled(
+    if: hasJSONSchema,
+    "python3's jsonschema is not installed; scripts/setup.sh installs it (apt-get install python3-jsonschema)")

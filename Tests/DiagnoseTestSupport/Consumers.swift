@@ -29,3 +29,39 @@ package func check(_ text: String, with argv: [String]) async throws -> Verdict 
         timeout: hangGuard, mergingStandardError: true)
     return Verdict(status: result.exitStatus, output: result.stdout)
 }
+
+/// Whether python3 can import jsonschema (Debian's python3-jsonschema), which `docs/schemas/validate.py` needs.
+package let hasJSONSchema: Bool = {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", "import jsonschema"]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return false }
+    process.waitUntilExit()
+    return process.terminationStatus == 0
+}()
+
+/// The package's root folder, from this file's place in the source tree.
+package let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+/// What `docs/schemas/validate.py` says of JSON texts against a published schema (`run.v1`, `report.v1`).
+package func validate(_ documents: [String], against schema: String) async throws -> Verdict {
+    let folder = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var paths: [String] = []
+    for (index, document) in documents.enumerated() {
+        let path = folder.appendingPathComponent("document-\(index).json").path
+        try document.write(toFile: path, atomically: true, encoding: .utf8)
+        paths.append(path)
+    }
+    let schemas = packageRoot.appendingPathComponent("docs/schemas")
+    let result = await ProcessRunner.run(
+        [
+            "python3", schemas.appendingPathComponent("validate.py").path,
+            schemas.appendingPathComponent("\(schema).schema.json").path,
+        ] + paths,
+        timeout: hangGuard, mergingStandardError: true)
+    return Verdict(status: result.exitStatus, output: result.stdout)
+}
