@@ -168,7 +168,8 @@ public struct Engine: Sendable {
                         id: diagnosis.id, title: Template.render(diagnosis.title, prepared.inputs),
                         severity: diagnosis.severity,
                         explain: Template.render(diagnosis.explain, prepared.inputs),
-                        fix: diagnosis.fix.map { Template.render($0, prepared.inputs) }, follows: diagnosis.follows))
+                        fix: diagnosis.fix.map { $0.map { Template.render($0, prepared.inputs) } },
+                        follows: diagnosis.follows))
             }
             current = target
         }

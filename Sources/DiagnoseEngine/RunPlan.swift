@@ -175,7 +175,7 @@ extension Runbook {
             var diagnosis = diagnosis
             diagnosis.title = redactor.redact(diagnosis.title)
             diagnosis.explain = redactor.redact(diagnosis.explain)
-            diagnosis.fix = diagnosis.fix.map(redactor.redact)
+            diagnosis.fix = diagnosis.fix.map { $0.map(redactor.redact) }
             return diagnosis
         }
         return copy

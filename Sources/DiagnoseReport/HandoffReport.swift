@@ -84,8 +84,9 @@ public struct HandoffReport: Sendable, Hashable, Codable {
         public var severity: Status
         /// Why it matters, from the first runbook.
         public var explain: String
-        /// The fix commands of every runbook that reached it, each once, in order.
-        public var fix: [String]
+        /// The fix commands of every runbook that reached it, each once, in order; a command changes the stack when
+        /// any runbook says so.
+        public var fix: [Fix]
         /// The runbooks that reached it, in id order.
         public var seenBy: [String]
         /// The finding (its key) that explains this one, when every runbook that reached it follows from a runbook
@@ -94,6 +95,46 @@ public struct HandoffReport: Sendable, Hashable, Codable {
 
         /// Whether more than one runbook traced its symptom to this finding.
         public var isSharedRootCause: Bool { seenBy.count > 1 }
+
+        enum CodingKeys: String, CodingKey { case key, title, severity, explain, fix, changesStack, seenBy, follows }
+
+        init(
+            key: String, title: String, severity: Status, explain: String, fix: [Fix], seenBy: [String],
+            follows: String? = nil
+        ) {
+            self.key = key
+            self.title = title
+            self.severity = severity
+            self.explain = explain
+            self.fix = fix
+            self.seenBy = seenBy
+            self.follows = follows
+        }
+
+        /// Decodes `fix` as commands and `changesStack` as those that change the stack, as `Diagnosis` does.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                key: try container.decode(String.self, forKey: .key),
+                title: try container.decode(String.self, forKey: .title),
+                severity: try container.decode(Status.self, forKey: .severity),
+                explain: try container.decode(String.self, forKey: .explain),
+                fix: try [Fix].decode(from: container, commands: .fix, changing: .changesStack),
+                seenBy: try container.decode([String].self, forKey: .seenBy),
+                follows: try container.decodeIfPresent(String.self, forKey: .follows))
+        }
+
+        /// Encodes as `Diagnosis` does: `fix` the commands, `changesStack` only when some change it.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(key, forKey: .key)
+            try container.encode(title, forKey: .title)
+            try container.encode(severity, forKey: .severity)
+            try container.encode(explain, forKey: .explain)
+            try fix.encode(to: &container, commands: .fix, changing: .changesStack)
+            try container.encode(seenBy, forKey: .seenBy)
+            try container.encodeIfPresent(follows, forKey: .follows)
+        }
     }
 
     /// How the findings moved since a previous report, compared by their grouping key.
@@ -160,7 +201,13 @@ public struct HandoffReport: Sendable, Hashable, Codable {
             }
             finding.seenBy.append(result.id)
             if rank(result.status) > rank(finding.severity) { finding.severity = result.status }
-            finding.fix += diagnosis.fix.filter { !finding.fix.contains($0) }
+            for entry in diagnosis.fix {
+                if let index = finding.fix.firstIndex(where: { $0.command == entry.command }) {
+                    finding.fix[index].changesStack = finding.fix[index].changesStack || entry.changesStack
+                } else {
+                    finding.fix.append(entry)
+                }
+            }
             byKey[diagnosis.id] = finding
         }
         let results = Dictionary(run.runbooks.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })

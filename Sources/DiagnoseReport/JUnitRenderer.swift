@@ -103,7 +103,11 @@ public struct JUnitRenderer: Sendable {
         let diagnosis = runbook.diagnosis
         var lines = ["\(diagnosis.severity.rawValue.uppercased()) \(diagnosis.title) [\(diagnosis.id)]"]
         if !diagnosis.explain.isEmpty { lines.append(diagnosis.explain) }
-        if !diagnosis.fix.isEmpty { lines += ["Next:"] + diagnosis.fix.map { "$ \($0)" } }
+        if !diagnosis.fix.isEmpty {
+            lines +=
+                ["Next:"]
+                + diagnosis.fix.map { $0.changesStack ? "! \($0.command)  (changes the stack)" : "$ \($0.command)" }
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -120,7 +120,9 @@ public struct MarkdownRenderer: Sendable {
             if !finding.explain.isEmpty { out += "\(text(finding.explain))\n\n" }
             if !finding.fix.isEmpty {
                 out += "**Fix**\n\n"
-                for command in finding.fix { out += "- [ ] \(inlineCode(command))\n" }
+                for entry in finding.fix {
+                    out += "- [ ] \(inlineCode(entry.command))\(entry.changesStack ? " **(changes the stack)**" : "")\n"
+                }
                 out += "\n"
             }
             var shown = Set<StepRecord>()

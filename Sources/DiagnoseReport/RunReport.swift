@@ -197,7 +197,7 @@ extension RunbookResult {
         copy.title = redactor.redact(title)
         copy.diagnosis.title = redactor.redact(diagnosis.title)
         copy.diagnosis.explain = redactor.redact(diagnosis.explain)
-        copy.diagnosis.fix = diagnosis.fix.map(redactor.redact)
+        copy.diagnosis.fix = diagnosis.fix.map { $0.map(redactor.redact) }
         copy.inputs = inputs.reduce(into: [:]) { result, entry in
             result[entry.key] =
                 Redactor.isSecretName(entry.key) && !entry.value.isEmpty

@@ -109,7 +109,13 @@ public struct TextRenderer: Sendable {
         }
         if !diagnosis.fix.isEmpty {
             out += "    Next:\n"
-            for command in diagnosis.fix { out += "      \(paint("$", "36")) \(safe(command))\n" }
+            for entry in diagnosis.fix {
+                // A command that changes the stack is told apart from a look, so that it is run on purpose.
+                out +=
+                    entry.changesStack
+                    ? "      \(paint("!", "33;1")) \(safe(entry.command))  \(paint("(changes the stack)", "33"))\n"
+                    : "      \(paint("$", "36")) \(safe(entry.command))\n"
+            }
         }
         return out
     }

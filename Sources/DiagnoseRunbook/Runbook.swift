@@ -132,15 +132,15 @@ public struct Diagnosis: Sendable, Hashable, Codable {
     public var severity: Status
     /// Why it matters and what it means.
     public var explain: String
-    /// The exact next commands to run.
-    public var fix: [String]
+    /// The exact next commands to run, each saying whether it changes the stack.
+    public var fix: [Fix]
     /// The runbook whose symptom this diagnosis is a consequence of (`follows: backend-wont-start`): when that
     /// runbook ran in the same run and did not end OK, it is the root cause and this one points at it.
     public var follows: String?
 
     /// Creates a diagnosis.
     public init(
-        id: String, title: String, severity: Status, explain: String = "", fix: [String] = [], follows: String? = nil
+        id: String, title: String, severity: Status, explain: String = "", fix: [Fix] = [], follows: String? = nil
     ) {
         self.id = id
         self.title = title

@@ -10,6 +10,8 @@ public struct RunbookCatalog: Sendable {
     public var findings: [Finding]
     /// Files that could not be read.
     public var unreadable: [RunbookError]
+    /// Advice on valid runbooks (fixes that look state-changing but are not marked), in file order.
+    public var warnings: [Finding] = []
 
     /// Whether a command-line reference names a runbook file rather than an id.
     public static func isFile(_ reference: String) -> Bool {
@@ -70,7 +72,7 @@ public struct RunbookCatalog: Sendable {
         }
         return RunbookCatalog(
             runbooks: runbooks.sorted { $0.id < $1.id }, findings: RunbookLoader.sorted(findings),
-            unreadable: unreadable)
+            unreadable: unreadable, warnings: RunbookLoader.sorted(runbooks.flatMap(\.unmarkedStateChanges)))
     }
 
     /// Whether every file was read and is valid.

@@ -32,6 +32,7 @@ public struct RunbookLoader: Sendable {
     static let rootKeys = ["id", "title", "description", "inputs", "start", "steps", "diagnoses"]
     static let stepKeys = ["title", "probe", "with", "timeout", "on"]
     static let diagnosisKeys = ["severity", "title", "explain", "fix", "follows"]
+    static let fixKeys = ["run", "changes"]
 
     /// Loads one file; the id defaults to its name without `.yml`/`.yaml`.
     public func load(file path: String) throws(RunbookError) -> Runbook {
@@ -486,16 +487,20 @@ struct NodeDecoder {
         }
         let explain =
             values["explain"].flatMap { text($0, "the explanation of diagnosis '\(id)'", allowEmpty: true) } ?? ""
-        var fix: [String] = []
+        var fix: [Fix] = []
         if let node = values["fix"] {
             switch node {
             case .sequence(let sequence):
                 for (index, item) in sequence.enumerated() {
                     record("\(path).fix.\(index)", item)
-                    if let command = text(item, "fix \(index + 1) of diagnosis '\(id)'") { fix.append(command) }
+                    if let entry = decodeFix(
+                        item, path: "\(path).fix.\(index)", "fix \(index + 1) of diagnosis '\(id)'")
+                    {
+                        fix.append(entry)
+                    }
                 }
             case .scalar:
-                if let command = text(node, "the fix of diagnosis '\(id)'") { fix = [command] }
+                if let command = text(node, "the fix of diagnosis '\(id)'") { fix = [Fix(command)] }
             default:
                 report(node, "'fix' of diagnosis '\(id)' must be a list of commands")
             }
@@ -509,5 +514,29 @@ struct NodeDecoder {
             }
         }
         return Diagnosis(id: id, title: title, severity: severity, explain: explain, fix: fix, follows: follows)
+    }
+
+    /// A fix: a command, or `{run: COMMAND, changes: true|false}` saying whether it changes the stack.
+    mutating func decodeFix(_ node: Node, path: String, _ what: String) -> Fix? {
+        guard case .mapping = node else { return text(node, what).map { Fix($0) } }
+        guard let entries = entries(node, of: what, allowed: RunbookLoader.fixKeys) else { return nil }
+        var values: [String: Node] = [:]
+        for entry in entries {
+            values[entry.key] = entry.value
+            record("\(path).\(entry.key)", entry.value)
+        }
+        guard let runNode = values["run"] else {
+            report(node, "\(what) has no 'run'; write {run: COMMAND, changes: true} or a plain command")
+            return nil
+        }
+        var changes = false
+        if let node = values["changes"] {
+            guard case .scalar(let scalar) = node, let parsed = Bool(scalar.string.lowercased()) else {
+                report(node, "'changes' of \(what) must be true or false, found \(describe(node))")
+                return nil
+            }
+            changes = parsed
+        }
+        return text(runNode, "the command of \(what)").map { Fix($0, changesStack: changes) }
     }
 }

@@ -103,7 +103,7 @@ public struct RunbookValidator: Sendable {
             check(diagnosis.title, at: "diagnoses.\(diagnosis.id).title")
             check(diagnosis.explain, at: "diagnoses.\(diagnosis.id).explain")
             for (index, command) in diagnosis.fix.enumerated() {
-                check(command, at: "diagnoses.\(diagnosis.id).fix.\(index)")
+                check(command.command, at: "diagnoses.\(diagnosis.id).fix.\(index)")
             }
         }
     }

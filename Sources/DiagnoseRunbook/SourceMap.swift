@@ -40,23 +40,37 @@ public struct SourceMap: Sendable, Hashable {
         return marks[""] ?? SourceLocation(file: file, line: 1, column: 1)
     }
 
+    /// Whether the file has the part at exactly this path.
+    public func has(_ path: String) -> Bool { marks[path] != nil }
+
     mutating func record(_ path: String, line: Int, column: Int) {
         marks[path] = SourceLocation(file: file, line: line, column: column)
     }
 }
 
-/// A problem found in a runbook, printed like a compiler's error.
+/// A problem found in a runbook, printed like a compiler's error or warning.
 public struct Finding: Error, Sendable, Hashable, CustomStringConvertible {
     /// Where the problem is.
     public var location: SourceLocation
     /// What is wrong and, where possible, what to do.
     public var message: String
+    /// An error makes the runbook invalid; a warning is advice, and the runbook still runs.
+    public var severity: Severity
 
-    /// Creates a finding.
-    public init(_ location: SourceLocation, _ message: String) {
-        self.location = location
-        self.message = message
+    /// How much a finding matters.
+    public enum Severity: String, Sendable, Hashable {
+        /// The runbook is invalid.
+        case error
+        /// The runbook is valid, but probably not what its author meant.
+        case warning
     }
 
-    public var description: String { "\(location): error: \(message)" }
+    /// Creates a finding.
+    public init(_ location: SourceLocation, _ message: String, severity: Severity = .error) {
+        self.location = location
+        self.message = message
+        self.severity = severity
+    }
+
+    public var description: String { "\(location): \(severity.rawValue): \(message)" }
 }

@@ -7,7 +7,10 @@ struct ValidateCommand: ParsableCommand {
         abstract: "Checks runbooks without running anything.",
         discussion: """
             Reports every problem of every file as PATH:LINE:COLUMN: error: MESSAGE and exits 65, \
-            or exits 0 when all are valid.
+            or exits 0 when all are valid. Warnings (PATH:LINE:COLUMN: warning: MESSAGE) do not change the exit \
+            status: a fix that looks like it changes the stack (up, restart, rm, down, kill, stop, start, \
+            unpause, --force-recreate, config set) but is a plain string rather than \
+            {run: COMMAND, changes: true}.
 
             Examples:
               $ diagnose validate
@@ -23,6 +26,8 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         let catalog = RunbookCatalog.load(paths.isEmpty ? [source.resolvedDirectory()] : paths)
         try exitOnFindings(catalog)
-        printError("\(catalog.runbooks.count) runbook\(catalog.runbooks.count == 1 ? "" : "s") valid.")
+        for warning in catalog.warnings { printError(warning.description) }
+        let warnings = catalog.warnings.isEmpty ? "" : ", \(catalog.warnings.count) warning(s)"
+        printError("\(catalog.runbooks.count) runbook\(catalog.runbooks.count == 1 ? "" : "s") valid\(warnings).")
     }
 }

@@ -28,7 +28,9 @@ import Testing
         let runbook = RunbookResult(
             id: "odd-runbook",
             title: nasty,
-            diagnosis: Diagnosis(id: "odd", title: nasty, severity: .warning, explain: nasty, fix: [nasty]),
+            diagnosis: Diagnosis(
+                id: "odd", title: nasty, severity: .warning, explain: nasty,
+                fix: [Fix(nasty), Fix(nasty + " --force-recreate", changesStack: true)]),
             path: records, durationMs: 1512)
         return RunReport(startedAt: Date(timeIntervalSince1970: 1_795_874_610), durationMs: 1600, runbooks: [runbook])
     }()
@@ -122,6 +124,7 @@ import Testing
         let xml = JUnitRenderer().render(Self.hostile)
         #expect(xml.contains("<testsuite name=\"odd-runbook\" tests=\"3\" failures=\"2\" errors=\"1\""))
         #expect(!xml.contains("\u{1}") && !xml.contains("\u{7}"))
+        #expect(xml.contains(" --force-recreate  (changes the stack)</failure>"))
         #expect(
             xml.contains("message=\"a &quot;quoted&quot; \\path\\ &lt;b&gt;&amp;amp;&lt;/b&gt; ]]&gt; | line&#10;break")
         )

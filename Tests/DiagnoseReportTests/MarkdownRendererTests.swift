@@ -19,7 +19,8 @@ import Testing
             durationMs: 1)
         record.shared = false
         let result = RunbookResult(
-            id: "app", title: "App", diagnosis: Diagnosis(id: "broken", title: title, severity: .critical, fix: fix),
+            id: "app", title: "App",
+            diagnosis: Diagnosis(id: "broken", title: title, severity: .critical, fix: fix.map { Fix($0) }),
             path: [record], durationMs: 1)
         let run = RunReport(
             startedAt: Date(timeIntervalSince1970: 0), durationMs: 1, stopped: stopped, runbooks: [result])

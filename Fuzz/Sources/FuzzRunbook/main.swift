@@ -24,7 +24,9 @@ func fuzzRunbook(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
     }
     for diagnosis in runbook.diagnoses {
-        for text in [diagnosis.title, diagnosis.explain] + diagnosis.fix { _ = Template.render(text, inputs) }
+        for text in [diagnosis.title, diagnosis.explain] + diagnosis.fix.map(\.command) {
+            _ = Template.render(text, inputs)
+        }
     }
     return 0
 }
