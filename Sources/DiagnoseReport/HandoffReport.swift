@@ -34,7 +34,8 @@ public struct HandoffReport: Sendable, Hashable, Codable {
         public var generatedAt: Date
         /// The machine's host name.
         public var host: String
-        /// The user who ran it (`$USER`).
+        /// The user who ran it (`CurrentUser.name(environment:)`: `SUDO_USER`, `LOGNAME`, `USER`, the password
+        /// database).
         public var user: String
         /// The folder the run started in: the Compose project's directory.
         public var projectDirectory: String

@@ -74,7 +74,7 @@ struct ReportCommand: AsyncParsableCommand {
         let metadata = HandoffReport.Metadata(
             generatedAt: Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down)),
             host: Self.hostName(),
-            user: environment["USER"] ?? environment["LOGNAME"] ?? "unknown",
+            user: CurrentUser.name(environment: environment),
             projectDirectory: directory,
             composeProject: HandoffReport.Metadata.composeProject(
                 inputs: run.runbooks.map(\.inputs), environment: environment, envFile: plan.envFile,

@@ -272,3 +272,24 @@ import Testing
         #expect(leftovers.isEmpty)
     }
 }
+
+/// "Run by" with nothing in the environment: the binary asks the password database.
+@Suite struct RunByTests {
+    @Test func aClearedEnvironmentStillNamesTheUser() async throws {
+        let folder = try workspace(["runbooks/green.yml": commandRunbook("true")])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let id = await ProcessRunner.run(["id", "-un"], environment: [:], timeout: .seconds(60))
+        let user = id.stdout.trimmingWhitespace()
+        #expect(!user.isEmpty)
+        let run = await ProcessRunner.run(
+            [diagnoseBinary, "report", "--output", "-", "--format", "json"], environment: [:],
+            workingDirectory: folder.path, timeout: .seconds(60))
+        #expect(run.exitStatus == 0, "\(run.stderr)")
+        let report = try HandoffReport.decode(Data(run.stdout.utf8))
+        #expect(report.metadata.user == user)
+        let sudo = await ProcessRunner.run(
+            [diagnoseBinary, "report", "--output", "-"], environment: ["SUDO_USER": "alice", "USER": "root"],
+            workingDirectory: folder.path, timeout: .seconds(60))
+        #expect(sudo.stdout.contains("- **Run by:** `alice`\n"))
+    }
+}
