@@ -90,28 +90,27 @@ public struct RunPlan: Sendable {
     /// Runs the engine; SIGINT or SIGTERM stops it and yields what was found so far, marked interrupted.
     /// Either way, no process it started outlives the returned report.
     public func runInterruptibly() async -> RunReport {
-        let engine = self.engine
-        let prepared = self.prepared
-        let task = Task { await engine.run(prepared) }
-        let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                // The flag first, so that no probe reports the kill that follows as a finding; then every child
-                // process group at once; then the engine, which reports without waiting for its probes.
-                engine.context.cancellation.cancel()
-                ChildProcesses.killAll()
-                task.cancel()
-            }
-            source.resume()
-            return source
-        }
-        let report = await task.value
-        sources.forEach { $0.cancel() }
+        let trap = SignalTrap()
+        let report = await round(engine, trap: trap)
+        trap.end()
         // After a deadline or an interruption the engine did not wait for its probes: kill what they started
         // before exiting, and start nothing more.
         ChildProcesses.killAll()
         return report
+    }
+
+    /// One run of `engine`, which a signal caught by `trap` stops.
+    func round(_ engine: Engine, trap: SignalTrap) async -> RunReport {
+        let prepared = self.prepared
+        let task = Task { await engine.run(prepared) }
+        trap.onSignal {
+            // The flag first, so that no probe reports the kill that follows as a finding; then every child
+            // process group at once; then the engine, which reports without waiting for its probes.
+            engine.context.cancellation.cancel()
+            ChildProcesses.killAll()
+            task.cancel()
+        }
+        return await task.value
     }
 }
 

@@ -167,7 +167,12 @@ public struct HandoffReport: Sendable, Hashable, Codable {
 
         /// Compares the previous report's findings with the run's.
         public init(from previous: HandoffReport, to run: RunReport, path: String) {
-            let before = HandoffReport.findings(of: previous.run)
+            self.init(since: previous.run, to: run, path: path)
+        }
+
+        /// Compares the findings of a previous run with the run's (as `diagnose --watch` does between rounds).
+        public init(since previous: RunReport, to run: RunReport, path: String = "") {
+            let before = HandoffReport.findings(of: previous)
             let now = HandoffReport.findings(of: run)
             let beforeKeys = Dictionary(before.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
             let nowKeys = Set(now.map(\.key))
@@ -176,7 +181,7 @@ public struct HandoffReport: Sendable, Hashable, Codable {
                 Entry(key: finding.key, title: finding.title, severity: finding.severity, previousSeverity: was)
             }
             previousPath = path
-            previousStartedAt = previous.run.startedAt
+            previousStartedAt = previous.startedAt
             new = now.filter { beforeKeys[$0.key] == nil }.map { entry($0) }
             stillOpen = now.compactMap { finding in beforeKeys[finding.key].map { entry(finding, was: $0.severity) } }
             let gone = before.filter { !nowKeys.contains($0.key) }

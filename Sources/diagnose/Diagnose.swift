@@ -1,5 +1,6 @@
 import ArgumentParser
 import DiagnoseEngine
+import DiagnosePlatform
 
 @main
 struct Diagnose: AsyncParsableCommand {
@@ -18,6 +19,7 @@ struct Diagnose: AsyncParsableCommand {
               $ diagnose frontend-connection-refused --set backend_url=http://backend:8000
               $ diagnose validate runbooks/
               $ diagnose show backend-wont-start --format mermaid
+              $ diagnose --all --watch 2s --until ok
               $ diagnose report --output handoff.md
               $ diagnose render run.json --format junit
 
@@ -39,4 +41,21 @@ struct Diagnose: AsyncParsableCommand {
         ],
         defaultSubcommand: RunCommand.self
     )
+
+    /// Parses `--watch` with its interval left out as `--watch 5s`: ArgumentParser's options take a value, and an
+    /// interval is told apart from what follows (a runbook id, another flag) by parsing it as a duration.
+    static func main() async {
+        await main(Self.fillingWatchInterval(Array(CommandLine.arguments.dropFirst())))
+    }
+
+    static func fillingWatchInterval(_ arguments: [String]) -> [String] {
+        var result: [String] = []
+        for (index, argument) in arguments.enumerated() {
+            result.append(argument)
+            guard argument == "--watch" else { continue }
+            let next = arguments.indices.contains(index + 1) ? arguments[index + 1] : nil
+            if next.flatMap(Duration.parse) == nil { result.append(RunCommand.defaultWatchInterval) }
+        }
+        return result
+    }
 }

@@ -17,6 +17,14 @@ struct RunCommand: AsyncParsableCommand {
               $ diagnose --all --format junit > diagnose-junit.xml
               $ diagnose --all --format prometheus --output /var/lib/node_exporter/textfile/diagnose.prom
               $ diagnose --all --format nagios
+              $ diagnose --all --watch
+              $ diagnose worker-not-processing --watch 2s --until ok
+
+            --watch [INTERVAL] runs the runbooks again INTERVAL (default 5s) after each round ends, each round \
+            bounded by --deadline. On a terminal it redraws one compact screen; elsewhere (or with NO_COLOR) it \
+            prints one line for each round that changed something: new, resolved and still open findings, as \
+            `diagnose report --since` compares them. --until ok ends it with exit 0 once every runbook is OK; \
+            Ctrl-C or SIGTERM ends it with the last whole round's exit status.
 
             With --format nagios the exit status is the plugin's (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN), and a \
             problem found before the run (an invalid runbook, an unknown runbook or input) prints a \
@@ -41,8 +49,30 @@ struct RunCommand: AsyncParsableCommand {
             "Writes the output to this file instead of standard output, replacing it atomically.", valueName: "path"))
     var output: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Runs again this long after each round (5s when left out) and shows what changed.", valueName: "interval"))
+    var watch: String?
+
+    @Option(help: ArgumentHelp("With --watch, ends once every runbook is OK (exit 0).", valueName: "ok"))
+    var until: Until?
+
+    enum Until: String, ExpressibleByArgument, CaseIterable { case ok }
+
+    /// The interval `--watch` fills in when it is given without one.
+    static let defaultWatchInterval = "5s"
+
     func validate() throws {
         if all && !runbooks.isEmpty { throw ValidationError("give runbook ids or --all, not both") }
+        if let watch {
+            guard let interval = Duration.parse(watch), interval > .zero else {
+                throw ValidationError("--watch '\(watch)' is not an interval; write e.g. 5s, 1s or 500ms")
+            }
+            if format != .text { throw ValidationError("--watch shows text; leave out --format \(format.rawValue)") }
+            if output != nil { throw ValidationError("--watch prints to standard output; leave out --output") }
+        } else if until != nil {
+            throw ValidationError("--until ends a watch; add --watch [INTERVAL]")
+        }
         if !all && runbooks.isEmpty {
             throw ValidationError("name the runbooks to run, or pass --all; `diagnose list` shows them")
         }
@@ -57,11 +87,34 @@ struct RunCommand: AsyncParsableCommand {
             print("DIAGNOSE UNKNOWN - \(Self.nagiosReason(error))")
             throw ExitCode(ExitStatus.unknown.rawValue)
         }
+        if let interval = watch.flatMap(Duration.parse) { try await watch(plan, every: interval) }
         let report = await plan.runInterruptibly()
         let rendered = report.rendered(
             as: format, colour: output == nil && useColour(), verbose: options.verbose)
         try emit(rendered, to: output)
         throw ExitCode(report.exitStatus.rawValue)
+    }
+
+    /// Watches until every runbook is OK (with --until ok) or a signal; exits with the last whole round's status.
+    func watch(_ plan: RunPlan, every interval: Duration) async throws -> Never {
+        // Redrawing needs a terminal that takes escape sequences: the same test as colour (a TTY, no NO_COLOR).
+        let redraw = useColour()
+        let renderer = WatchRenderer(interval: interval, colour: redraw)
+        let outcome = await plan.watch(every: interval, untilOK: until == .ok) { round in
+            // Written unbuffered, so that a round shows when it ends even through a pipe (`| tee watch.log`).
+            if redraw {
+                FileHandle.standardOutput.write(Data(renderer.screen(round).utf8))
+            } else if let line = renderer.changes(round) {
+                FileHandle.standardOutput.write(Data(line.utf8))
+            }
+        }
+        let rounds = "\(outcome.rounds) round\(outcome.rounds == 1 ? "" : "s")"
+        let status = "\(outcome.last.status.rawValue.uppercased()) (exit \(outcome.exitStatus.rawValue))"
+        switch outcome.ending {
+        case .healed: printError("Every runbook is OK after \(rounds): \(status).")
+        case .interrupted, .roundLimit: printError("Watch stopped after \(rounds); the last whole round: \(status).")
+        }
+        throw ExitCode(outcome.exitStatus.rawValue)
     }
 
     /// What stopped the run before it started, in one line (the details went to standard error).
