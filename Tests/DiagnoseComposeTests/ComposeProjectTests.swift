@@ -38,10 +38,20 @@ import Testing
             ])
     }
 
-    @Test func detectionFindsStandaloneComposeWithoutPlugin() throws {
+    /// Both are installed here (scripts/setup.sh): v2 is preferred, and DIAGNOSE_COMPOSE picks either.
+    @Test func detectionPrefersThePluginAndCanBeToldWhich() throws {
         let home = try temporaryDirectory("home")
-        let cli = try ComposeCLI.detect(environment: ["PATH": "/usr/bin:/bin", "HOME": home]).get()
-        #expect(cli.flavor == .standalone)
-        #expect(cli.prefix == ["/usr/bin/docker-compose"])
+        let environment = ["PATH": "/usr/bin:/bin", "HOME": home]
+        let preferred = try ComposeCLI.detect(environment: environment).get()
+        #expect(preferred.flavor == .plugin)
+        #expect(preferred.prefix == ["/usr/bin/docker", "compose"])
+        let v1 = try ComposeCLI.detect(environment: environment.merging(["DIAGNOSE_COMPOSE": "v1"]) { $1 }).get()
+        #expect(v1.flavor == .standalone)
+        #expect(v1.prefix == ["/usr/bin/docker-compose"])
+        let v2 = try ComposeCLI.detect(environment: environment.merging(["DIAGNOSE_COMPOSE": "v2"]) { $1 }).get()
+        #expect(v2 == preferred)
+        let noPlugin = ComposeCLI.detect(
+            environment: ["PATH": "/nonexistent", "HOME": home, "DIAGNOSE_COMPOSE": "v2"])
+        #expect(throws: ComposeError.self) { try noPlugin.get() }
     }
 }

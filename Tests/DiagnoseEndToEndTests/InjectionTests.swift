@@ -114,6 +114,8 @@ import Testing
         var environment = [
             "PATH": "\(bin.path):/usr/bin:/bin", "HOME": folder.path,
             "DOCKER_CONFIG": folder.appendingPathComponent("docker-config").path,
+            // The recording fake is a standalone docker-compose; a real v2 plugin installed on the machine would win.
+            "DIAGNOSE_COMPOSE": "v1",
         ]
         for (index, value) in Self.values.enumerated() {
             switch source {

@@ -103,7 +103,8 @@ import Testing
         let report = try ReportFixtures.run("redis-down")
         let xml = JUnitRenderer().render(report)
         let backend = try #require(report.runbooks.first { $0.id == "backend-wont-start" })
-        let failing = try #require(backend.path.first { $0.outcome == .fail })
+        // A title without an apostrophe, which would end the XPath string literal below.
+        let failing = try #require(backend.path.first { $0.outcome == .fail && !$0.title.contains("'") })
         // Read back by libxml2: the failure's text is the evidence, unescaped.
         let query =
             "string(//testsuite[@name='backend-wont-start']/testcase[@name='\(failing.step): \(failing.title)']/failure)"
@@ -136,7 +137,7 @@ import Testing
             line
                 == "DIAGNOSE CRITICAL - 3 of 5 runbooks critical: backend-wont-start (redis-down), "
                 + "service-health (redis-down), worker-not-processing (redis-down) "
-                + "| runbooks=5 critical=3 warning=0 unknown=0 ok=2 duration=0.118s\n")
+                + "| runbooks=5 critical=3 warning=0 unknown=0 ok=2 duration=2.526s\n")
         let healthy = NagiosRenderer().render(try ReportFixtures.run("healthy"))
         #expect(healthy.hasPrefix("DIAGNOSE OK - 5 of 5 runbooks ok | runbooks=5 critical=0 warning=0 unknown=0 ok=5"))
     }

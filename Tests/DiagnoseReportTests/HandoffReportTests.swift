@@ -29,9 +29,10 @@ import Testing
         #expect(redis.title == "Redis is not running")
         // Fix commands of all three runbooks, each once, in order.
         #expect(
-            redis.fix == [
+            redis.fix.map(\.command) == [
                 "docker compose ps redis", "docker compose logs --tail 50 redis", "docker compose up -d redis",
             ])
+        #expect(redis.fix.map(\.changesStack) == [false, false, true])
     }
 
     @Test func rankingIsSeverityThenRunbookCountThenId() {

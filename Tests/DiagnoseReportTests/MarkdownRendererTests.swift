@@ -94,10 +94,11 @@ import Testing
         let markdown = MarkdownRenderer().render(report, runbooks: try ReportFixtures.runbooks())
         let charts = Self.fencedBlocks(markdown).filter { $0.lines.first == "flowchart TD" }
         #expect(charts.count == 3)
-        #expect(markdown.contains("class s_import_errors,s_worker_running,s_redis_running,d_redis_down taken"))
+        #expect(markdown.contains("class s_users_health,s_users_ready,s_redis_running,d_redis_down taken"))
         #expect(
             markdown.contains(
-                "Path: ✓ Celery logs have no import error → ✓ Worker container is running → ✗ Redis is running → `redis-down`"
+                "Path: ✓ Users get 200 from /health on the backend's URL → ✗ Users get 200 from /ready on the backend's URL "
+                    + "→ ✗ Redis is running → `redis-down`"
             ))
     }
 }

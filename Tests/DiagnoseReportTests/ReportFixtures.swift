@@ -21,8 +21,13 @@ enum ReportFixtures {
         try RunReport.decode(Data(contentsOf: folder.appendingPathComponent("\(scenario).run.json")))
     }
 
+    /// The shipped runbooks, read where they live (`runbooks/` at the package's root): the runs were recorded with
+    /// them, so their flowcharts are those of the goldens. No copy of them is kept here to drift.
+    static let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("runbooks")
+
     static func runbooks() throws -> [Runbook] {
-        let catalog = RunbookCatalog.load([folder.appendingPathComponent("runbooks").path])
+        let catalog = RunbookCatalog.load([shipped.path])
         guard catalog.isValid else {
             throw TestFailure(
                 (catalog.findings.map(\.description) + catalog.unreadable.map(\.description)).joined(separator: "\n"))

@@ -13,7 +13,7 @@ import Testing
         #expect(round.hasNews)
         #expect(
             renderer.changes(round)
-                == "round 1 at 00:44:35Z: CRITICAL (exit 2); open: redis-down (Redis is not running)\n")
+                == "round 1 at 06:42:11Z: CRITICAL (exit 2); open: redis-down (Redis is not running)\n")
         let healthy = WatchRound(number: 1, run: try ReportFixtures.run("healthy"), previous: nil)
         #expect(renderer.changes(healthy)?.hasSuffix(": OK (exit 0); no problems found\n") == true)
     }
@@ -51,7 +51,7 @@ import Testing
     @Test func theScreenIsRedrawnWholeWithALinePerRunbook() throws {
         let run = try ReportFixtures.run("redis-down")
         let screen = renderer.screen(WatchRound(number: 3, run: run, previous: run))
-        #expect(screen.hasPrefix(WatchRenderer.clearScreen + "diagnose --watch 5s · round 3 · 00:44:35 UTC · CRITICAL"))
+        #expect(screen.hasPrefix(WatchRenderer.clearScreen + "diagnose --watch 5s · round 3 · 06:42:11 UTC · CRITICAL"))
         let lines = screen.split(separator: "\n")
         #expect(lines.count == 1 + run.runbooks.count + 1)
         #expect(lines.contains { $0.hasPrefix("  ✗ backend-wont-start ") && $0.hasSuffix("[redis-down]") })
