@@ -1,3 +1,4 @@
+import DiagnoseCompose
 import DiagnosePlatform
 import DiagnoseReport
 import DiagnoseRunbook
@@ -49,6 +50,10 @@ extension RunPlan {
             // Each round its own cancellation flag: a deadline cancels the round's, and the next starts clean.
             var engine = self.engine
             engine.context.cancellation = CancellationFlag()
+            // And its own compose adapter: the adapter keeps the state, config and logs it read for the rest of its
+            // run, so a shared one would show round 1's containers forever.
+            engine.context.compose = ComposeAdapter(
+                environment: engine.context.environment, workingDirectory: engine.context.workingDirectory)
             // A round stopped by its deadline cancelled its own flag, on which each of its processes is killed.
             let report = await round(engine, trap: trap)
             if trap.hasFired {
