@@ -42,15 +42,20 @@ public struct LineSearch: Sendable {
 
     /// The byte ranges (without the newline) of the lines that match, in order.
     public func matchingLines(in bytes: [UInt8]) -> [Range<Int>] {
-        if let prefilter { return literalSearch(bytes, prefilter) }
-        return expressionSearch(bytes)
+        bytes.withUnsafeBytes { matchingLines(in: $0) }
     }
 
-    private func literalSearch(_ bytes: [UInt8], _ prefilter: Prefilter) -> [Range<Int>] {
-        let haystack = prefilter.foldsCase ? Self.asciiLowercased(bytes) : bytes
+    /// The byte ranges (without the newline) of the lines of the buffer that match, in order.
+    public func matchingLines(in buffer: UnsafeRawBufferPointer) -> [Range<Int>] {
+        guard buffer.count > 0 else { return [] }
+        if let prefilter { return literalSearch(buffer, prefilter) }
+        return expressionSearch(buffer)
+    }
+
+    private func literalSearch(_ bytes: UnsafeRawBufferPointer, _ prefilter: Prefilter) -> [Range<Int>] {
         var candidates: [Range<Int>] = []
-        haystack.withUnsafeBytes { buffer in
-            guard let base = buffer.baseAddress else { return }
+        func search(_ buffer: UnsafeRawBufferPointer) {
+            let base = buffer.baseAddress!
             for literal in prefilter.literals {
                 var position = 0
                 let needle = Array(literal.utf8)
@@ -66,24 +71,27 @@ public struct LineSearch: Sendable {
                 }
             }
         }
+        if prefilter.foldsCase {
+            Self.asciiLowercased(bytes).withUnsafeBytes(search)
+        } else {
+            search(bytes)
+        }
         if prefilter.literals.count > 1 {
             candidates.sort { $0.lowerBound < $1.lowerBound }
             candidates = candidates.enumerated().filter { $0.offset == 0 || candidates[$0.offset - 1] != $0.element }
                 .map(\.element)
         }
         if prefilter.whole { return candidates }
-        return bytes.withUnsafeBytes { buffer in
-            candidates.filter { pattern.matches(String(decoding: buffer[$0], as: UTF8.self)) }
-        }
+        return candidates.filter { pattern.matches(String(decoding: bytes[$0], as: UTF8.self)) }
     }
 
-    private func expressionSearch(_ bytes: [UInt8]) -> [Range<Int>] {
+    private func expressionSearch(_ bytes: UnsafeRawBufferPointer) -> [Range<Int>] {
         let text = String(decoding: bytes, as: UTF8.self)
         // Invalid UTF-8 was repaired while decoding, so offsets refer to the repaired bytes.
-        let repaired = text.utf8.count == bytes.count ? bytes : Array(text.utf8)
+        let repaired = text.utf8.count == bytes.count ? nil : Array(text.utf8)
         var lines: [Range<Int>] = []
         let whole = NSRange(text.startIndex..<text.endIndex, in: text)
-        repaired.withUnsafeBytes { buffer in
+        func collect(_ buffer: UnsafeRawBufferPointer) {
             multiline.regex.enumerateMatches(in: text, options: [], range: whole) { match, _, _ in
                 guard let match, let range = Range(match.range, in: text) else { return }
                 let offset = text.utf8.distance(from: text.startIndex, to: range.lowerBound)
@@ -91,17 +99,16 @@ public struct LineSearch: Sendable {
                 lines.append(Self.line(containing: offset, in: buffer))
             }
         }
+        if let repaired { repaired.withUnsafeBytes(collect) } else { collect(bytes) }
         return lines
     }
 
     /// The bytes with ASCII letters lowercased; lengths and offsets stay the same.
-    static func asciiLowercased(_ bytes: [UInt8]) -> [UInt8] {
+    static func asciiLowercased(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: bytes.count) { folded, count in
-            bytes.withUnsafeBufferPointer { source in
-                for index in 0..<source.count {
-                    let byte = source[index]
-                    folded[index] = byte &- 65 < 26 ? byte | 0x20 : byte
-                }
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                folded[index] = byte &- 65 < 26 ? byte | 0x20 : byte
             }
             count = bytes.count
         }

@@ -93,7 +93,7 @@ public struct LogTail: Sendable, Hashable {
     }
 
     /// Fills the buffer from the file at this offset; 0, or the errno of the failure.
-    private static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Int32 {
+    static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Int32 {
         var filled = 0
         while filled < buffer.count {
             let count = pread(fd, buffer.baseAddress! + filled, buffer.count - filled, off_t(offset + filled))

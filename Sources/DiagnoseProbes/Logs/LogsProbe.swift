@@ -66,34 +66,92 @@ public struct LogsProbe: Probe {
     }
 
     public func run(_ context: ProbeContext) async -> Observation {
+        if case .file(let path) = source { return await searchFile(path, context) }
         switch await source.read(tail: tail, context) {
         case .failure(let failure): return failure.observation
         case .success(let read): return judge(read.log, name: read.name, notes: read.notes)
         }
     }
 
-    /// Judges the searched tail.
+    /// What a search of a log's end found.
+    struct Finding: Sendable {
+        /// The last matching line, and the lines shown around it.
+        struct Match: Sendable {
+            var line: String
+            var excerpt: String
+            var isTraceback: Bool
+        }
+        /// How many lines matched.
+        var count: Int
+        /// The last of them.
+        var last: Match?
+        /// Bytes scanned, the source's size, and whether the byte limit cut the lines searched.
+        var bytesRead: Int
+        var sourceSize: Int
+        var cutByLimit: Bool
+    }
+
+    /// Judges the searched tail of a log in memory.
     func judge(_ log: LogTail, name: String, notes: [String]) -> Observation {
         let matches = search.matchingLines(in: log.bytes)
+        let last = matches.last.map { last in
+            let excerpt = Self.excerpt(around: last, in: log.bytes, context: context)
+            return Finding.Match(
+                line: String(decoding: log.bytes[last], as: UTF8.self), excerpt: excerpt.text,
+                isTraceback: excerpt.isTraceback)
+        }
+        let finding = Finding(
+            count: matches.count, last: last, bytesRead: log.bytesRead, sourceSize: log.sourceSize,
+            cutByLimit: log.cutByLimit)
+        return judge(finding, name: name, notes: notes)
+    }
+
+    /// A file's tail, searched while it is read (LogFileSearch) rather than gathered first.
+    func searchFile(_ path: String, _ context: ProbeContext) async -> Observation {
+        let full = context.resolve(path)
+        let (search, tail, lines) = (search, tail, self.context)
+        let searched = await offload { () -> Result<Finding, LogTail.ReadError> in
+            Result { () throws(LogTail.ReadError) in
+                let (found, excerpt) = try LogFileSearch.search(path: full, lines: tail, for: search)
+                var last: Finding.Match?
+                if let match = found.matches.last, let excerpt {
+                    let local = (match.lowerBound - excerpt.base)..<(match.upperBound - excerpt.base)
+                    let shown = Self.excerpt(around: local, in: excerpt.bytes, context: lines)
+                    last = Finding.Match(
+                        line: String(decoding: excerpt.bytes[local], as: UTF8.self), excerpt: shown.text,
+                        isTraceback: shown.isTraceback)
+                }
+                return Finding(
+                    count: found.matches.count, last: last, bytesRead: found.bytesRead, sourceSize: found.size,
+                    cutByLimit: found.cutByLimit)
+            }
+        }
+        switch searched {
+        case .failure(let error): return .error(Cause.unreadable.rawValue, "cannot read the log \(error)")
+        case .success(let finding): return judge(finding, name: path, notes: [])
+        }
+    }
+
+    /// Judges what a search found.
+    func judge(_ finding: Finding, name: String, notes: [String]) -> Observation {
         let scope = "the last \(tail) lines of \(name)"
         var evidence = notes
+        let count = finding.count
         evidence.append(
-            "\(matches.count) matching line\(matches.count == 1 ? "" : "s") for /\(search.pattern.source)/ in \(scope)"
-                + " (read \(log.bytesRead) of \(log.sourceSize) bytes\(log.cutByLimit ? ", cut at the byte limit" : ""))"
+            "\(count) matching line\(count == 1 ? "" : "s") for /\(search.pattern.source)/ in \(scope)"
+                + " (read \(finding.bytesRead) of \(finding.sourceSize) bytes"
+                + "\(finding.cutByLimit ? ", cut at the byte limit" : ""))"
         )
-        guard let last = matches.last else {
+        guard let last = finding.last else {
             return expect == .absent
                 ? .pass("no line matches /\(search.pattern.source)/ in \(scope)", evidence: evidence)
                 : .fail(
                     Cause.notFound.rawValue, "no line matches /\(search.pattern.source)/ in \(scope)",
                     evidence: evidence)
         }
-        let excerpt = Self.excerpt(around: last, in: log.bytes, context: context)
-        evidence.append(Redactor.standard.redact(excerpt.text))
-        let line = Redactor.standard.redact(String(decoding: log.bytes[last], as: UTF8.self)).trimmingWhitespace()
-            .truncated(
-                to: 200)
-        let what = excerpt.isTraceback ? "a Python traceback ending in" : "a line matching /\(search.pattern.source)/:"
+        evidence.append(Redactor.standard.redact(last.excerpt))
+        let line = Redactor.standard.redact(last.line).trimmingWhitespace().truncated(to: 200)
+        let what = last.isTraceback ? "a Python traceback ending in" : "a line matching /\(search.pattern.source)/:"
         return expect == .absent
             ? .fail(Cause.found.rawValue, "\(name) has \(what) \(line)", evidence: evidence)
             : .pass("\(name) has \(what) \(line)", evidence: evidence)
