@@ -9,7 +9,8 @@ import Yams
 /// same for compose v1 and v2.
 ///
 /// Causes: `missing-limits`, `missing-healthcheck`, `not-healthy-dependency`, `hardcoded-secret`, `localhost`,
-/// `host-port`, `unknown-host`, `wrong-port`, `unset`, `unset-variable` (fail); `unreadable`, `invalid` (error).
+/// `host-port`, `unknown-host`, `wrong-port`, `unset`, `unset-variable`, `swarm-refused`, `swarm-differs` (fail);
+/// `unreadable`, `invalid` (error).
 public struct ComposeLintProbe: Probe {
     /// The causes of its fail and error observations: the strings runbooks route on and the JSON carries.
     public enum Cause: String, Sendable {
@@ -27,6 +28,10 @@ public struct ComposeLintProbe: Probe {
         case missingLimits = "missing-limits"
         /// A dependency is not awaited with `condition: service_healthy`.
         case notHealthyDependency = "not-healthy-dependency"
+        /// `docker stack deploy` would take the file but ignore or change some of it (`swarm`).
+        case swarmDiffers = "swarm-differs"
+        /// `docker stack deploy` would refuse the file (`swarm`).
+        case swarmRefused = "swarm-refused"
         /// A service URL names a host that is no service of the compose file.
         case unknownHost = "unknown-host"
         /// The file cannot be read (error).
@@ -47,6 +52,7 @@ public struct ComposeLintProbe: Probe {
         case hardcodedSecrets = "hardcoded-secrets"
         case serviceURL = "service-url"
         case envFile = "env-file"
+        case swarm
     }
 
     var file: String
@@ -104,12 +110,16 @@ public struct ComposeLintProbe: Probe {
                 "cannot read the compose file \(path) (missing, not a regular file, or over 4 MiB)")
         }
         let services: [String: Node]
+        let top: [String: Node]
         do {
             guard let root = try Yams.compose(yaml: text), let mapping = root.mapping,
                 let servicesNode = mapping["services"]?.mapping
             else {
                 return .error(Cause.invalid.rawValue, "\(file) has no 'services' mapping")
             }
+            top = Dictionary(
+                mapping.compactMap { key, value in key.string.map { ($0, value) } },
+                uniquingKeysWith: { first, _ in first })
             services = Dictionary(
                 servicesNode.compactMap { key, value in key.string.map { ($0, value) } },
                 uniquingKeysWith: { first, _ in first })
@@ -123,6 +133,7 @@ public struct ComposeLintProbe: Probe {
         case .hardcodedSecrets: return hardcodedSecrets(services)
         case .serviceURL: return serviceURL(services, context: context)
         case .envFile: return checkEnvFile(context)
+        case .swarm: return swarm(top, services: services, path: path, context: context)
         }
     }
 
