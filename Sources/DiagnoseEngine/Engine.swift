@@ -168,7 +168,7 @@ public struct Engine: Sendable {
                         id: diagnosis.id, title: Template.render(diagnosis.title, prepared.inputs),
                         severity: diagnosis.severity,
                         explain: Template.render(diagnosis.explain, prepared.inputs),
-                        fix: diagnosis.fix.map { $0.map { Template.render($0, prepared.inputs) } },
+                        fix: diagnosis.fix.map { $0.map { Template.render($0, prepared.inputs, quoting: .shell) } },
                         follows: diagnosis.follows))
             }
             current = target
@@ -184,7 +184,11 @@ public struct Engine: Sendable {
         guard let kind = registry[step.probe] else {
             return (.error("unknown-probe", "unknown probe kind '\(step.probe)'"), false)
         }
-        let arguments = step.arguments.mapValues { $0.mapScalars { Template.render($0, inputs) } }
+        let arguments = Dictionary(
+            uniqueKeysWithValues: step.arguments.map { name, value in
+                let quoting = Template.quoting(probe: step.probe, argument: name)
+                return (name, value.mapScalars { Template.render($0, inputs, quoting: quoting) })
+            })
         let probe: any Probe
         do {
             probe = try kind.make(ProbeArguments(arguments))

@@ -79,10 +79,20 @@ public struct RunbookValidator: Sendable {
     }
 
     func checkTemplates(_ runbook: Runbook, inputNames: [String], add: (String, String) -> Void) {
-        func check(_ text: String, at path: String) {
+        func check(_ text: String, at path: String, shell: Bool = false) {
             guard text.contains("{{") else { return }
             do {
-                for name in try Template(text).names where !inputNames.contains(name) {
+                let template = try Template(text)
+                if shell {
+                    for context in template.shellContexts where !context.raw {
+                        guard let quote = context.quote else { continue }
+                        add(
+                            path,
+                            "'{{ \(context.name) }}' is inside \(quote)...\(quote) quotes in a shell command; remove the quotes around it: the value is quoted for the shell when it is inserted"
+                        )
+                    }
+                }
+                for name in template.names where !inputNames.contains(name) {
                     let known =
                         inputNames.isEmpty
                         ? "the runbook has no inputs" : "inputs are: \(inputNames.joined(separator: ", "))"
@@ -96,14 +106,15 @@ public struct RunbookValidator: Sendable {
         }
         for step in runbook.steps {
             for (name, argument) in step.arguments.sorted(by: { $0.key < $1.key }) {
-                for scalar in argument.scalars { check(scalar, at: "steps.\(step.id).with.\(name)") }
+                let shell = Template.quoting(probe: step.probe, argument: name) == .shell
+                for scalar in argument.scalars { check(scalar, at: "steps.\(step.id).with.\(name)", shell: shell) }
             }
         }
         for diagnosis in runbook.diagnoses {
             check(diagnosis.title, at: "diagnoses.\(diagnosis.id).title")
             check(diagnosis.explain, at: "diagnoses.\(diagnosis.id).explain")
             for (index, command) in diagnosis.fix.enumerated() {
-                check(command.command, at: "diagnoses.\(diagnosis.id).fix.\(index)")
+                check(command.command, at: "diagnoses.\(diagnosis.id).fix.\(index)", shell: true)
             }
         }
     }

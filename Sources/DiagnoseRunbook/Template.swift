@@ -1,11 +1,30 @@
 import DiagnosePlatform
 import DiagnoseProbes
 
-/// Text with `{{ name }}` placeholders for runbook inputs.
+/// Text with `{{ name }}` placeholders for runbook inputs; `{{ name | raw }}` opts out of shell quoting.
 public struct Template: Sendable, Hashable {
     enum Part: Sendable, Hashable {
         case text(String)
-        case input(String)
+        case input(String, raw: Bool)
+    }
+
+    /// The filters a placeholder may name after `|`.
+    public static let filters: Set<String> = ["raw"]
+
+    /// How a value is inserted into the text.
+    public enum Quoting: Sendable, Hashable {
+        /// As is: URLs, titles, explanations, argv elements.
+        case none
+        /// Quoted for POSIX sh, unless the placeholder says `| raw`: `shell:` scripts and fix commands.
+        case shell
+    }
+
+    /// The arguments, by probe kind, whose text is a shell script, so that values go in quoted.
+    public static let shellArguments: [String: Set<String>] = ["command": ["shell"]]
+
+    /// How the values in a step's argument are inserted.
+    public static func quoting(probe: String, argument: String) -> Quoting {
+        shellArguments[probe]?.contains(argument) == true ? .shell : .none
     }
 
     let parts: [Part]
@@ -27,12 +46,23 @@ public struct Template: Sendable, Hashable {
             guard let close = afterOpen.range(of: "}}") else {
                 throw SyntaxError(message: "'{{' is not closed by '}}' in '\(text)'")
             }
-            let name = afterOpen[..<close.lowerBound].trimmingWhitespace()
+            let inside = afterOpen[..<close.lowerBound]
+            let pieces = inside.split(separator: "|", omittingEmptySubsequences: false)
+            let name = pieces[0].trimmingWhitespace()
             guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
-                throw SyntaxError(
-                    message: "'{{\(afterOpen[..<close.lowerBound])}}' does not name an input; write {{ input_name }}")
+                throw SyntaxError(message: "'{{\(inside)}}' does not name an input; write {{ input_name }}")
             }
-            parts.append(.input(name))
+            var raw = false
+            for filter in pieces.dropFirst().map({ String($0.trimmingWhitespace()) }) {
+                guard Self.filters.contains(filter) else {
+                    throw SyntaxError(
+                        message:
+                            "'{{\(inside)}}' names the unknown filter '\(filter)'; the only filter is 'raw' ({{ \(name) | raw }})"
+                    )
+                }
+                raw = true
+            }
+            parts.append(.input(String(name), raw: raw))
             rest = afterOpen[close.upperBound...]
         }
         if !rest.isEmpty { parts.append(.text(String(rest))) }
@@ -41,23 +71,65 @@ public struct Template: Sendable, Hashable {
 
     /// The input names the text refers to.
     public var names: [String] {
-        parts.compactMap { if case .input(let name) = $0 { name } else { nil } }
+        parts.compactMap { if case .input(let name, _) = $0 { name } else { nil } }
     }
 
-    /// The text with each placeholder replaced by its input's value; unknown names stay as written.
-    public func rendered(_ inputs: [String: String]) -> String {
+    /// The text with each placeholder replaced by its input's value, quoted as asked; unknown names stay as written.
+    public func rendered(_ inputs: [String: String], quoting: Quoting = .none) -> String {
         parts.map { part in
             switch part {
-            case .text(let text): text
-            case .input(let name): inputs[name] ?? "{{ \(name) }}"
+            case .text(let text): return text
+            case .input(let name, let raw):
+                guard let value = inputs[name] else { return raw ? "{{ \(name) | raw }}" : "{{ \(name) }}" }
+                return quoting == .shell && !raw ? Self.shellQuoted(value) : value
             }
         }.joined()
     }
 
     /// Renders text, leaving it unchanged when it does not parse (validation reports those).
-    public static func render(_ text: String, _ inputs: [String: String]) -> String {
+    public static func render(_ text: String, _ inputs: [String: String], quoting: Quoting = .none) -> String {
         guard text.contains("{{") else { return text }
-        return (try? Template(text).rendered(inputs)) ?? text
+        return (try? Template(text).rendered(inputs, quoting: quoting)) ?? text
+    }
+
+    /// Characters a POSIX sh word may hold without quotes and mean only themselves.
+    static let bareCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_")
+
+    /// The value as one POSIX sh word: bare when every character is plain (so `curl -s {{ url }}/health` reads
+    /// well), else in single quotes with each `'` written `'\''`; the empty value is `''`.
+    public static func shellQuoted(_ value: String) -> String {
+        if !value.isEmpty, value.allSatisfy(bareCharacters.contains) { return value }
+        return "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// The quote a shell would be inside at each placeholder: `'`, `"`, or nil when bare; a backslash outside single
+    /// quotes escapes the next character. The quoting of values assumes bare, so the validator refuses the others.
+    public var shellContexts: [(name: String, raw: Bool, quote: Character?)] {
+        var quote: Character? = nil
+        var escaped = false
+        var contexts: [(name: String, raw: Bool, quote: Character?)] = []
+        for part in parts {
+            switch part {
+            case .input(let name, let raw):
+                contexts.append((name, raw, quote))
+                escaped = false
+            case .text(let text):
+                for character in text {
+                    if escaped {
+                        escaped = false
+                    } else if quote == "'" {
+                        if character == "'" { quote = nil }
+                    } else if character == "\\" {
+                        escaped = true
+                    } else if quote == "\"" {
+                        if character == "\"" { quote = nil }
+                    } else if character == "'" || character == "\"" {
+                        quote = character
+                    }
+                }
+            }
+        }
+        return contexts
     }
 }
 
