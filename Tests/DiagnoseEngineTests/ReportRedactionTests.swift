@@ -44,7 +44,7 @@ import Testing
             severity: critical
             title: "Redis at {{ redis_url }} refuses the app"
             explain: "The app uses {{ redis_url }} with token {{ api_token }}."
-            fix: ["redis-cli -u {{ redis_url }} ping", "curl -H 'Authorization: Bearer {{ api_token }}' http://app/health"]
+            fix: ["redis-cli -u {{ redis_url }} ping", "curl --oauth2-bearer {{ api_token }} http://app/health"]
         """
 
     @Test func noPlantedSecretReachesMarkdownJSONOrText() async throws {
