@@ -10,7 +10,7 @@ public struct WatchOutcome: Sendable, Hashable {
     public enum Ending: Sendable, Hashable {
         /// `--until ok`: a round found every runbook OK.
         case healed
-        /// SIGINT or SIGTERM, during a round or between two.
+        /// SIGINT, SIGTERM, SIGHUP or SIGQUIT, during a round or between two.
         case interrupted
         /// The number of rounds asked for ran.
         case roundLimit
@@ -37,8 +37,8 @@ public struct WatchOutcome: Sendable, Hashable {
 extension RunPlan {
     /// Runs the plan again and again, `interval` after each round ends, each round bounded by the plan's deadline,
     /// and hands every finished round to `onRound` with what changed since the round before. Ends when a round
-    /// finds every runbook OK (with `untilOK`), after `limit` rounds when one is given, or at SIGINT/SIGTERM: a round
-    /// the signal cut short is not reported, and the outcome is the last whole round's.
+    /// finds every runbook OK (with `untilOK`), after `limit` rounds when one is given, or at a signal (SignalTrap): a
+    /// round the signal cut short is not reported, and the outcome is the last whole round's.
     public func watch(
         every interval: Duration, untilOK: Bool, limit: Int? = nil, onRound: @Sendable (WatchRound) -> Void
     ) async -> WatchOutcome {

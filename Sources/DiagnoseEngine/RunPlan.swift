@@ -87,8 +87,8 @@ public struct RunPlan: Sendable {
         }
     }
 
-    /// Runs the engine; SIGINT or SIGTERM stops it and yields what was found so far, marked interrupted.
-    /// Either way, no process it started outlives the returned report.
+    /// Runs the engine; SIGINT, SIGTERM, SIGHUP or SIGQUIT stops it and yields what was found so far, marked
+    /// interrupted. Either way, no process it started outlives the returned report.
     public func runInterruptibly() async -> RunReport {
         let trap = SignalTrap()
         let report = await round(engine, trap: trap)

@@ -1,20 +1,27 @@
 import Foundation
 import Synchronization
 
-/// SIGINT and SIGTERM caught for as long as the trap lives: each runs the handler of the moment (stop a run, wake a
-/// sleeping watch) and is remembered, so that a signal arriving between two phases is not lost.
+/// SIGINT, SIGTERM, SIGHUP and SIGQUIT caught for as long as the trap lives, all alike: each runs the handler of the
+/// moment (stop a run, wake a sleeping watch) and is remembered, so that a signal arriving between two phases is not
+/// lost. From the first one on, SIGPIPE is ignored: after a hang-up (a dropped SSH session) standard output may be a
+/// closed pipe or a hung-up terminal, and printing the partial result must fail quietly (EPIPE, EIO), not kill the
+/// process before it exits with its status.
 final class SignalTrap: @unchecked Sendable {
     // The dispatch sources are created and cancelled by the owner only; the handler and the flag are locked.
     private var sources: [DispatchSourceSignal] = []
     private let handler = Mutex<(@Sendable () -> Void)?>(nil)
     private let caught = Atomic<Bool>(false)
 
-    /// Starts catching SIGINT and SIGTERM instead of dying of them.
+    /// The signals caught.
+    static let signals = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
+
+    /// Starts catching the signals instead of dying of them.
     init() {
-        sources = [SIGINT, SIGTERM].map { number in
+        sources = Self.signals.map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [self] in
+                signal(SIGPIPE, SIG_IGN)
                 caught.store(true, ordering: .sequentiallyConsistent)
                 handler.withLock { $0 }?()
             }

@@ -28,7 +28,7 @@ struct Diagnose: AsyncParsableCommand {
               1  the worst diagnosis is a warning
               2  the worst diagnosis is critical
               3  inconclusive: a probe could not tell, the --deadline was hit, or the run was
-                 interrupted, and nothing critical was found
+                 interrupted (SIGINT, SIGTERM, SIGHUP, SIGQUIT), and nothing critical was found
               64 usage error (bad option, unknown runbook, unset variable)
               65 invalid runbook (render: the saved JSON is invalid)
               66 render: the saved JSON cannot be read

@@ -101,7 +101,20 @@ func emit(_ text: String, to output: String?) throws {
 
 /// Prints to standard error.
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    writeUnbuffered(text.hasSuffix("\n") ? text : text + "\n", to: STDERR_FILENO)
+}
+
+/// Writes all of `text` to `fd` at once, unbuffered; a failed write is dropped. After a hang-up the terminal answers
+/// EIO and a closed pipe EPIPE (SIGPIPE is ignored from the first signal on), and neither may stop diagnose before
+/// it exits with its status (FileHandle.write would trap on them).
+func writeUnbuffered(_ text: String, to fd: Int32) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if written < 0 && errno == EINTR { continue }
+        guard written > 0 else { return }
+        bytes = bytes.dropFirst(written)
+    }
 }
 
 /// Whether standard output is a terminal that takes colour.

@@ -12,7 +12,7 @@ struct ReportCommand: AsyncParsableCommand {
             Writes PATH (Markdown: status, summary, ranked findings with evidence, path and fix, what was ruled \
             out and what could not be checked) and PATH with .json (diagnose.report/v1). Each file is written to a \
             temporary file in the same folder and renamed into place, so a reader never sees half a report; an \
-            interrupted run (Ctrl-C, SIGTERM) still writes its report, marked interrupted.
+            interrupted run (Ctrl-C, SIGTERM, SIGHUP, SIGQUIT) still writes its report, marked interrupted.
 
             Examples:
               $ diagnose report

@@ -24,7 +24,7 @@ struct RunCommand: AsyncParsableCommand {
             bounded by --deadline. On a terminal it redraws one compact screen; elsewhere (or with NO_COLOR) it \
             prints one line for each round that changed something: new, resolved and still open findings, as \
             `diagnose report --since` compares them. --until ok ends it with exit 0 once every runbook is OK; \
-            Ctrl-C or SIGTERM ends it with the last whole round's exit status.
+            Ctrl-C, SIGTERM, SIGHUP or SIGQUIT ends it with the last whole round's exit status.
 
             With --format nagios the exit status is the plugin's (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN), and a \
             problem found before the run (an invalid runbook, an unknown runbook or input) prints a \
@@ -103,9 +103,9 @@ struct RunCommand: AsyncParsableCommand {
         let outcome = await plan.watch(every: interval, untilOK: until == .ok) { round in
             // Written unbuffered, so that a round shows when it ends even through a pipe (`| tee watch.log`).
             if redraw {
-                FileHandle.standardOutput.write(Data(renderer.screen(round).utf8))
+                writeUnbuffered(renderer.screen(round), to: STDOUT_FILENO)
             } else if let line = renderer.changes(round) {
-                FileHandle.standardOutput.write(Data(line.utf8))
+                writeUnbuffered(line, to: STDOUT_FILENO)
             }
         }
         let rounds = "\(outcome.rounds) round\(outcome.rounds == 1 ? "" : "s")"
