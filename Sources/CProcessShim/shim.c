@@ -1,22 +1,17 @@
 #define _GNU_SOURCE
-#include <spawn.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 #include <sched.h>
 #include <stdio.h>
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include "CProcessShim.h"
-
-int cprocess_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 29))
-    return posix_spawn_file_actions_addchdir_np(actions, path);
-#else
-    (void)actions;
-    (void)path;
-    return -1;
-#endif
-}
 
 int cprocess_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
@@ -39,4 +34,124 @@ int cprocess_enter_netns(int pid) {
     int saved = errno;
     close(fd);
     return result == 0 ? 0 : saved;
+}
+
+/// In the child: execve of `file`, or of each PATH entry joined with it; the errno of the last telling failure.
+static int exec_searching(const char *file, char *const argv[], char *const envp[], const char *path) {
+    if (strchr(file, '/') != NULL) {
+        execve(file, argv, envp);
+        return errno;
+    }
+    size_t file_length = strlen(file);
+    if (file_length >= PATH_MAX) return ENAMETOOLONG;
+    int failure = ENOENT;
+    int denied = 0;
+    const char *entry = path;
+    char candidate[PATH_MAX];
+    while (1) {
+        const char *end = strchr(entry, ':');
+        size_t length = end != NULL ? (size_t)(end - entry) : strlen(entry);
+        if (length == 0) {
+            memcpy(candidate, file, file_length + 1);
+        } else if (length + 1 + file_length < PATH_MAX) {
+            memcpy(candidate, entry, length);
+            candidate[length] = '/';
+            memcpy(candidate + length + 1, file, file_length + 1);
+        } else {
+            candidate[0] = '\0';
+        }
+        if (candidate[0] != '\0') {
+            execve(candidate, argv, envp);
+            // As execvp: keep looking after these, stop at anything else.
+            switch (errno) {
+            case EACCES: denied = 1; break;
+            case ENOENT: case ENOTDIR: case ESTALE: case ENODEV: case ETIMEDOUT: break;
+            default: return errno;
+            }
+        }
+        if (end == NULL) break;
+        entry = end + 1;
+    }
+    return denied ? EACCES : failure;
+}
+
+/// In the child, between vfork and exec: only async-signal-safe calls, nothing written to the parent's memory.
+static void run_child(const char *file, char *const argv[], char *const envp[], const char *directory,
+                      int stdout_fd, int stderr_fd, int report_fd, pid_t parent, const char *path) {
+    int failure = 0;
+    // Handlers of the parent must not run here (shared memory), and ignored signals would stay ignored after exec.
+    for (int number = 1; number < NSIG; number++) {
+        struct sigaction action;
+        if (sigaction(number, NULL, &action) != 0) continue;
+        int reset = number == SIGPIPE || number == SIGINT || number == SIGTERM || number == SIGQUIT
+            || number == SIGHUP || number == SIGCHLD;
+        if (reset || (action.sa_handler != SIG_DFL && action.sa_handler != SIG_IGN)) {
+            memset(&action, 0, sizeof action);
+            action.sa_handler = SIG_DFL;
+            sigaction(number, &action, NULL);
+        }
+    }
+    if (setpgid(0, 0) != 0) { failure = errno; goto fail; }
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) { failure = errno; goto fail; }
+    // The parent may have died before prctl: then nobody would kill this child.
+    if (getppid() != parent) _exit(127);
+    int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd < 0) { failure = errno; goto fail; }
+    if (null_fd != 0) {
+        if (dup2(null_fd, 0) < 0) { failure = errno; goto fail; }
+        close(null_fd);
+    }
+    int targets[2] = {stdout_fd, stderr_fd};
+    for (int index = 0; index < 2; index++) {
+        int target = index + 1;
+        if (targets[index] == target) {
+            if (fcntl(target, F_SETFD, 0) != 0) { failure = errno; goto fail; }
+        } else if (dup2(targets[index], target) < 0) {
+            failure = errno;
+            goto fail;
+        }
+    }
+    if (directory != NULL && chdir(directory) != 0) { failure = errno; goto fail; }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    failure = exec_searching(file, argv, envp, path);
+fail:
+    while (write(report_fd, &failure, sizeof failure) < 0 && errno == EINTR) {}
+    _exit(127);
+}
+
+int cprocess_spawn(pid_t *pid, const char *file, char *const argv[], char *const envp[], const char *directory,
+                   int stdout_fd, int stderr_fd) {
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) return errno;
+    const char *path = getenv("PATH");
+    if (path == NULL) path = "/usr/local/bin:/bin:/usr/bin";
+    pid_t parent = getpid();
+    // No signal handler may run in the child while it shares this process's memory.
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pid_t child = vfork();
+    if (child == 0) run_child(file, argv, envp, directory, stdout_fd, stderr_fd, report[1], parent, path);
+    int spawn_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    close(report[1]);
+    if (child < 0) {
+        close(report[0]);
+        return spawn_errno;
+    }
+    int failure = 0;
+    ssize_t count;
+    do {
+        count = read(report[0], &failure, sizeof failure);
+    } while (count < 0 && errno == EINTR);
+    close(report[0]);
+    if (count == (ssize_t)sizeof failure) {
+        int status;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+        return failure != 0 ? failure : ECHILD;
+    }
+    *pid = child;
+    return 0;
 }

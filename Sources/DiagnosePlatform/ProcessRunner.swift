@@ -92,6 +92,9 @@ public enum ChildProcesses {
 }
 
 /// Runs programs without a shell, in their own process group, with a timeout, bounded capture and no leftovers.
+/// Each child gets PR_SET_PDEATHSIG(SIGKILL) from `ProcessSpawner`: it dies with diagnose even when diagnose is
+/// killed outright. Its own children (the rest of its process group) are killed by `killAll` and at its end, but
+/// not when diagnose dies of SIGKILL.
 public enum ProcessRunner {
     /// The default number of bytes kept of each stream; the rest is read, counted and dropped.
     public static let defaultCaptureLimit = 64 * 1024
@@ -140,28 +143,6 @@ public enum ProcessRunner {
             return result
         }
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, mergingStandardError ? outPipe[1] : errPipe[1], 2)
-        if let workingDirectory { _ = cprocess_addchdir(&actions, workingDirectory) }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD] { sigaddset(&defaults, signal) }
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
         let cArguments = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
         let environmentLines = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
@@ -174,9 +155,19 @@ public enum ProcessRunner {
         for attempt in 0..<20 {
             if attempt > 0 { usleep(10_000) }
             launched = ChildProcesses.spawn {
-                var pid: pid_t = 0
-                let failure = posix_spawnp(&pid, program, &actions, &attributes, cArguments, cEnvironment)
-                return (pid, failure)
+                program.withCString { file in
+                    cArguments.withUnsafeBufferPointer { arguments in
+                        cEnvironment.withUnsafeBufferPointer { environment in
+                            withOptionalCString(workingDirectory) { directory in
+                                ProcessSpawner.spawn(
+                                    ProcessSpawner.Request(
+                                        file: file, arguments: arguments.baseAddress!,
+                                        environment: environment.baseAddress!, directory: directory,
+                                        stdout: outPipe[1], stderr: mergingStandardError ? outPipe[1] : errPipe[1]))
+                            }
+                        }
+                    }
+                }
             }
             if launched?.1 != ETXTBSY { break }
         }
@@ -288,6 +279,11 @@ public enum ProcessRunner {
             if captured.count > limit { captured.removeFirst(captured.count - limit) }
         }
     }
+}
+
+private func withOptionalCString<T>(_ text: String?, _ body: (UnsafePointer<CChar>?) -> T) -> T {
+    guard let text else { return body(nil) }
+    return text.withCString { body($0) }
 }
 
 /// Runs blocking work on its own thread, so it never occupies the cooperative pool's few threads.

@@ -1,11 +1,8 @@
 #ifndef CPROCESSSHIM_H
 #define CPROCESSSHIM_H
 
-#include <spawn.h>
 #include <stddef.h>
-
-/// posix_spawn_file_actions_addchdir_np, which Swift's Glibc module hides behind _GNU_SOURCE.
-int cprocess_addchdir(posix_spawn_file_actions_t *actions, const char *path);
+#include <sys/types.h>
 
 /// pipe2 with O_CLOEXEC, which Swift's Glibc module hides behind _GNU_SOURCE.
 int cprocess_pipe_cloexec(int fds[2]);
@@ -15,6 +12,15 @@ const void *cprocess_memmem(const void *haystack, size_t haystack_length, const 
 
 /// memrchr, which Swift's Glibc module hides behind _GNU_SOURCE; used to find line starts from a file's end.
 const void *cprocess_memrchr(const void *bytes, int byte, size_t length);
+
+/// Starts `file` (searched on the caller's PATH when it has no slash, as posix_spawnp does) with `argv` and `envp`:
+/// standard input from /dev/null, standard output and error on `stdout_fd` and `stderr_fd`, in `directory` when
+/// not NULL, in a process group of its own, with SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP and SIGCHLD at their
+/// defaults, no signal blocked, and PR_SET_PDEATHSIG(SIGKILL): the child is killed when the *thread* that called
+/// this exits, so call it from a thread that outlives the child. Returns 0 and the pid, or the errno of the step
+/// that failed (setpgid, chdir, exec...), reported through a close-on-exec pipe; a failed child is reaped.
+int cprocess_spawn(pid_t *pid, const char *file, char *const argv[], char *const envp[], const char *directory,
+                   int stdout_fd, int stderr_fd);
 
 /// Moves the calling thread into the network namespace of process `pid` (setns on /proc/PID/ns/net).
 /// Returns 0, or the errno of the failing call.
