@@ -11,8 +11,10 @@ struct ReportCommand: AsyncParsableCommand {
         discussion: """
             Writes PATH (Markdown: status, summary, ranked findings with evidence, path and fix, what was ruled \
             out and what could not be checked) and PATH with .json (diagnose.report/v1). Each file is written to a \
-            temporary file in the same folder and renamed into place, so a reader never sees half a report; an \
-            interrupted run (Ctrl-C, SIGTERM, SIGHUP, SIGQUIT) still writes its report, marked interrupted.
+            temporary file in the same folder and renamed into place, so a reader never sees half a report, and the \
+            two are written both or neither; only regular files are replaced (never a device, FIFO, socket or \
+            folder). An interrupted run (Ctrl-C, SIGTERM, SIGHUP, SIGQUIT) still writes its report, marked \
+            interrupted.
 
             Examples:
               $ diagnose report
@@ -23,7 +25,7 @@ struct ReportCommand: AsyncParsableCommand {
 
             Exit status: that of the run (0 ok, 1 warning, 2 critical, 3 unknown or interrupted) once the report \
             is written; 64 when the output exists without --force, or --since is not a report; 73 when the \
-            output folder is missing or not writable.
+            output folder is missing or not writable, or the output is not a regular file.
             """
     )
 
@@ -106,13 +108,16 @@ struct ReportCommand: AsyncParsableCommand {
         }
     }
 
-    /// The Markdown path, checked before the run so that a long run does not end in a refusal.
+    /// The Markdown path, checked before the run so that a long run does not end in a refusal: both targets must be
+    /// absent, or regular files with --force (never a device, a FIFO, a socket or a folder), in a writable folder.
     func checkedDestination() throws -> String {
         let path = output ?? Self.defaultPath(Date())
-        for candidate in [path, Self.jsonPath(for: path)]
-        where !force && FileManager.default.fileExists(atPath: candidate) {
-            printError("error: '\(candidate)' already exists; pass --force to replace it, or choose another --output.")
-            throw ExitCode(ExitStatus.usage.rawValue)
+        for candidate in [path, Self.jsonPath(for: path)] {
+            do {
+                try AtomicFile.check(candidate, overwrite: force)
+            } catch {
+                Self.fail(error)
+            }
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         if access(folder, W_OK) != 0 {
@@ -124,28 +129,28 @@ struct ReportCommand: AsyncParsableCommand {
         return path
     }
 
-    /// Writes both files whole; if the second cannot be written, the first is removed so no half pair is left.
+    /// Prints why the report cannot be written and what to do, and exits: 64 when it exists without --force, else 73.
+    static func fail(_ error: AtomicFileError) -> Never {
+        switch error {
+        case .exists:
+            printError("error: \(error); pass --force to replace it, or choose another --output.")
+            exit(withError: ExitCode(ExitStatus.usage.rawValue))
+        case .notRegularFile:
+            printError("error: \(error); choose another --output (--output - writes to standard output).")
+            exit(withError: ExitCode(ExitStatus.cannotCreate.rawValue))
+        case .noFolder, .notWritable, .writeFailed:
+            printError("error: \(error); choose another folder with --output.")
+            exit(withError: ExitCode(ExitStatus.cannotCreate.rawValue))
+        }
+    }
+
+    /// Writes both files whole, or neither (`AtomicFile.write(_:overwrite:)` says what that promises).
     func write(markdown: String, json: String, to path: String, jsonPath: String) {
-        func fail(_ error: AtomicFileError) -> Never {
-            switch error {
-            case .exists:
-                printError("error: \(error); pass --force to replace it, or choose another --output.")
-                Self.exit(withError: ExitCode(ExitStatus.usage.rawValue))
-            case .noFolder, .notWritable, .writeFailed:
-                printError("error: \(error); choose another folder with --output.")
-                Self.exit(withError: ExitCode(ExitStatus.cannotCreate.rawValue))
-            }
-        }
         do {
-            try AtomicFile.write(markdown, to: path, overwrite: force)
+            try AtomicFile.write(
+                [(path: path, contents: markdown), (path: jsonPath, contents: json)], overwrite: force)
         } catch {
-            fail(error)
-        }
-        do {
-            try AtomicFile.write(json, to: jsonPath, overwrite: force)
-        } catch {
-            if !force { unlink(path) }
-            fail(error)
+            Self.fail(error)
         }
     }
 

@@ -5,6 +5,7 @@ import DiagnoseProbes
 import DiagnoseReport
 import DiagnoseRunbook
 import Foundation
+import Glibc
 
 /// Runs the binary with arguments in a folder, with the environment given added to this process's (the same
 /// runner as `diagnose(_:in:environment:)`, kept under this name for the report tests).
@@ -104,5 +105,67 @@ struct FixtureHTTPServer {
     func stop() {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+    }
+}
+
+/// Something other than a regular file, made for real at a path: what `report --force` and `--output` must refuse,
+/// and what a runbooks folder must not block on.
+enum SpecialFile: String, CaseIterable, CustomStringConvertible {
+    /// `mknod PATH c 1 3`, a device node equal to /dev/null (needs root, as these tests run).
+    case characterDevice
+    /// `mkfifo PATH`: a reader blocks until someone writes.
+    case fifo
+    /// A bound unix socket, left behind by its closed listener.
+    case socket
+    case folder
+    /// A symbolic link to a character device made as above, beside it.
+    case linkToDevice
+
+    var description: String { rawValue }
+
+    /// What the refusal calls it.
+    var kind: String {
+        switch self {
+        case .characterDevice: "a character device"
+        case .fifo: "a FIFO (named pipe)"
+        case .socket: "a socket"
+        case .folder: "a folder"
+        case .linkToDevice: "a symbolic link to a character device"
+        }
+    }
+
+    /// Makes it at `path`; throws when the system refuses.
+    func make(at path: String) throws {
+        struct Refused: Error { let what: String }
+        let status: Int32
+        switch self {
+        case .characterDevice: status = mknod(path, S_IFCHR | 0o666, dev_t(1 << 8 | 3))
+        case .fifo: status = mkfifo(path, 0o644)
+        case .folder: status = mkdir(path, 0o755)
+        case .linkToDevice:
+            try SpecialFile.characterDevice.make(at: path + ".device")
+            status = symlink(path + ".device", path)
+        case .socket:
+            let descriptor = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                for (index, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
+            }
+            status = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
+            }
+            close(descriptor)
+        }
+        guard status == 0 else { throw Refused(what: "\(self) at \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    /// The file type bits at `path` itself (a link not followed).
+    static func type(at path: String) -> mode_t? {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return nil }
+        return status.st_mode & S_IFMT
     }
 }
