@@ -95,6 +95,18 @@ public struct RunbookLoader: Sendable {
     public func parse(_ text: String, file: String) -> (Runbook?, [Finding]) {
         var decoder = NodeDecoder(file: file, registry: registry)
         let root: Node
+        if let anchor = YAMLAnchors.first(in: text) {
+            let what = anchor.isAlias ? "alias '*\(anchor.name)'" : "anchor '&\(anchor.name)'"
+            return (
+                nil,
+                [
+                    Finding(
+                        SourceLocation(file: file, line: anchor.line, column: anchor.column),
+                        "YAML \(what): runbooks do not take anchors, aliases or merge keys (a few of them can expand "
+                            + "a small file into millions of values); write the value out where it is used")
+                ]
+            )
+        }
         do {
             // Every value is read as text, so the default resolver's regular expressions (bool, int, float,
             // timestamp...) that tag each scalar would only cost time.

@@ -6,14 +6,19 @@ struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "Lists the runbooks: ids, titles and descriptions.",
-        discussion: "Example:\n  $ diagnose list"
+        discussion: """
+            Lists the valid runbooks even when others of the folder are broken; those are then reported on \
+            standard error, located, and the exit status is 65.
+
+            Example:
+              $ diagnose list
+            """
     )
 
     @OptionGroup var source: RunbookOptions
 
     func run() throws {
         let catalog = try source.loadCatalog()
-        try exitOnFindings(catalog)
         let width = catalog.runbooks.map(\.id.count).max() ?? 0
         for runbook in catalog.runbooks {
             print(
@@ -23,5 +28,6 @@ struct ListCommand: ParsableCommand {
                 print("\(String(repeating: " ", count: width))  \(OutputSanitizer.visible(runbook.description))")
             }
         }
+        try exitOnFindings(catalog)
     }
 }

@@ -108,6 +108,24 @@ func commandRunbook(
         #expect(await diagnose(["--all"], in: folder).status == 65)
     }
 
+    /// The alias bomb the fuzz replay keeps: refused at its first anchor, located; `list` still lists the others.
+    @Test func anAliasBombIsRefusedAndTheOtherRunbooksAreListed() async throws {
+        let bomb = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fuzz/regressions/runbook/alias-bomb-9-by-7.yml")
+        let folder = try workspace([
+            "runbooks/green.yml": commandRunbook("true"),
+            "runbooks/bomb.yml": try String(contentsOf: bomb, encoding: .utf8),
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let list = await diagnose(["list"], in: folder)
+        #expect(list.status == 65)
+        #expect(list.stdout.contains("green  Runbook running true"))
+        #expect(list.stderr.contains("runbooks/bomb.yml:9:10: error: YAML anchor '&a': runbooks do not take anchors"))
+        #expect(await diagnose(["green"], in: folder).status == 65)
+        let validate = await diagnose(["validate", "runbooks/green.yml"], in: folder)
+        #expect(validate.status == 0, "\(validate.stderr)")
+    }
+
     @Test func anUnknownRunbookListsTheKnownOnes() async throws {
         let folder = try workspace(["runbooks/backend-wont-start.yml": commandRunbook("true")])
         defer { try? FileManager.default.removeItem(at: folder) }
