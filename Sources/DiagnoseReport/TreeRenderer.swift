@@ -7,6 +7,9 @@ public struct TreeRenderer: Sendable {
     /// Creates a renderer.
     public init() {}
 
+    /// How deep the text tree indents; deeper lines keep this indentation and start with `[depth N]`.
+    public static let maximumIndentDepth = 16
+
     /// The tree as indented text, each step once; a step reached twice is referred to.
     public func text(_ runbook: Runbook) -> String {
         let safe = { (text: String) in OutputSanitizer.visible(text) }
@@ -16,27 +19,36 @@ public struct TreeRenderer: Sendable {
             out += "  inputs:\n"
             for input in runbook.inputs { out += "    \(safe(input.name)) = \(safe(input.shownTemplate))\n" }
         }
+        // An explicit stack, not recursion (a chain of 100 000 steps would overflow the thread's stack), drawing
+        // the same pre-order; past `maximumIndentDepth` the indentation stops growing and the line says its depth,
+        // so the output grows linearly with the steps.
+        let steps = Dictionary(runbook.steps.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let diagnoses = Dictionary(runbook.diagnoses.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var shown = Set<String>()
-        func draw(_ id: String, indent: String, via: String) {
-            if let diagnosis = runbook.diagnosis(id) {
+        var pending: [(id: String, depth: Int, via: String)] = [(runbook.start, 0, "")]
+        while let (id, depth, via) = pending.popLast() {
+            var indent = "  " + String(repeating: "    ", count: min(depth, Self.maximumIndentDepth))
+            if depth > Self.maximumIndentDepth { indent += "[depth \(depth)] " }
+            if let diagnosis = diagnoses[id] {
                 out +=
                     "\(indent)\(via)⇒ \(safe(diagnosis.id)) [\(diagnosis.severity.rawValue)]: \(safe(diagnosis.title))\n"
-                return
+                continue
             }
-            guard let step = runbook.step(id) else { return }
+            guard let step = steps[id] else { continue }
             guard shown.insert(id).inserted else {
                 out += "\(indent)\(via)→ \(safe(id)) (see above)\n"
-                return
+                continue
             }
             out +=
                 "\(indent)\(via)\(safe(step.id)): \(safe(step.title)) [\(safe(step.probe)), \(step.timeout.shortDescription)]\n"
-            for edge in step.edges {
-                draw(
-                    edge.target, indent: indent + "    ",
-                    via: "\(edge.outcome.rawValue)\(edge.cause.map { " (\(safe($0)))" } ?? ""): ")
+            for edge in step.edges.reversed() {
+                pending.append(
+                    (
+                        edge.target, depth + 1,
+                        "\(edge.outcome.rawValue)\(edge.cause.map { " (\(safe($0)))" } ?? ""): "
+                    ))
             }
         }
-        draw(runbook.start, indent: "  ", via: "")
         return out
     }
 

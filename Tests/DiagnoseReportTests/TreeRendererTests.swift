@@ -48,4 +48,26 @@ import Testing
         let chart = TreeRenderer().mermaid(try runbook(yaml))
         #expect(!chart.unicodeScalars.contains("\u{1B}"))
     }
+
+    /// A chain of 10 000 and of 100 000 steps: drawn without recursion (no stack overflow), the indentation capped,
+    /// so ten times the steps is about ten times the text.
+    @Test func aLongChainIsDrawnIterativelyWithBoundedIndentation() throws {
+        func chain(_ count: Int) throws -> String {
+            var steps = ""
+            for index in 0..<count {
+                let next = index + 1 < count ? "s\(index + 1)" : "f"
+                steps += "  s\(index): {probe: env, with: {value: x, set: true}, on: {pass: \(next), fail: b}}\n"
+            }
+            let yaml =
+                "title: Chain\nstart: s0\nsteps:\n\(steps)diagnoses:\n  f: { severity: ok, title: Fine }\n"
+                + "  b: { severity: critical, title: Broken }\n"
+            return TreeRenderer().text(try runbook(yaml))
+        }
+        let small = try chain(10_000)
+        let large = try chain(100_000)
+        #expect(large.contains("[depth 99999] pass: s99999: s99999 [env, 5s]"))
+        let longest = large.split(separator: "\n").map(\.utf8.count).max() ?? 0
+        #expect(longest < 120)
+        #expect(large.utf8.count < small.utf8.count * 11)
+    }
 }
