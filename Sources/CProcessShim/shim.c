@@ -10,6 +10,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include "CProcessShim.h"
 
@@ -154,4 +156,83 @@ int cprocess_spawn(pid_t *pid, const char *file, char *const argv[], char *const
     }
     *pid = child;
     return 0;
+}
+
+// The group guard: a small process forked once, holding one end of a socket pair whose other end diagnose keeps.
+// diagnose sends it each process group it starts and each one it is done with; when its end reads EOF (diagnose
+// exited, or was killed outright: the kernel closes the socket either way) it kills every group still listed.
+// Only async-signal-safe calls run in it (it is forked from a threaded process), and it keeps no other descriptor.
+
+#define GUARD_CAPACITY 4096
+
+static void run_guard(int channel) {
+    // Its own signals ignored: it ends when diagnose does, and must outlive a Ctrl-C that diagnose handles.
+    struct sigaction ignore;
+    memset(&ignore, 0, sizeof ignore);
+    ignore.sa_handler = SIG_IGN;
+    int ignored[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE};
+    for (size_t index = 0; index < sizeof ignored / sizeof ignored[0]; index++) sigaction(ignored[index], &ignore, NULL);
+    if (channel != 3) {
+        dup2(channel, 3);
+        channel = 3;
+    }
+    syscall(SYS_close_range, 4U, ~0U, 0U);
+    // The working directory is not held either.
+    if (chdir("/") != 0) {}
+
+    static pid_t groups[GUARD_CAPACITY];
+    size_t count = 0;
+    int record[2];
+    for (;;) {
+        ssize_t got = recv(channel, record, sizeof record, MSG_WAITALL);
+        if (got < 0 && errno == EINTR) continue;
+        if (got != (ssize_t)sizeof record) break;
+        if (record[0] > 0) {
+            if (count < GUARD_CAPACITY) groups[count++] = record[1];
+        } else {
+            for (size_t index = 0; index < count; index++) {
+                if (groups[index] == record[1]) {
+                    groups[index] = groups[--count];
+                    break;
+                }
+            }
+        }
+    }
+    for (size_t index = 0; index < count; index++) kill(-groups[index], SIGKILL);
+    _exit(0);
+}
+
+int cprocess_start_guard(int *channel, pid_t *guard) {
+    int ends[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) return errno;
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pid_t child = fork();
+    if (child == 0) {
+        close(ends[0]);
+        sigset_t none;
+        sigemptyset(&none);
+        pthread_sigmask(SIG_SETMASK, &none, NULL);
+        run_guard(ends[1]);
+    }
+    int failure = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    close(ends[1]);
+    if (child < 0) {
+        close(ends[0]);
+        return failure;
+    }
+    *channel = ends[0];
+    *guard = child;
+    return 0;
+}
+
+int cprocess_guard_send(int channel, int adding, pid_t group) {
+    int record[2] = {adding ? 1 : 0, (int)group};
+    ssize_t sent;
+    do {
+        sent = send(channel, record, sizeof record, MSG_NOSIGNAL);
+    } while (sent < 0 && errno == EINTR);
+    return sent == (ssize_t)sizeof record ? 0 : errno;
 }

@@ -58,22 +58,41 @@ public enum ChildProcesses {
     private struct State {
         var groups: Set<pid_t> = []
         var closed = false
+        /// The socket to the group guard (`cprocess_start_guard`), once started; -1 if it could not be.
+        var guardChannel: Int32?
     }
 
     private static let state = Mutex(State())
 
     /// Spawns under the registry's lock and registers the new group, so that no process can start unseen by
     /// `killAll`; once closed, nothing is spawned (nil).
+    ///
+    /// The first spawn also starts the group guard, a small process that kills every group still registered when
+    /// diagnose ends in any way, SIGKILL included: the death signal each child gets reaches the child only, and
+    /// this reaches what the child started in its group (a shell's children).
     static func spawn(_ start: () -> (pid_t, Int32)) -> (pid_t, Int32)? {
         state.withLock { state in
             guard !state.closed else { return nil }
+            if state.guardChannel == nil {
+                var channel: Int32 = -1
+                var guardPid: pid_t = 0
+                state.guardChannel = cprocess_start_guard(&channel, &guardPid) == 0 ? channel : -1
+            }
             let (pid, failure) = start()
-            if failure == 0 { state.groups.insert(pid) }
+            if failure == 0 {
+                state.groups.insert(pid)
+                if let channel = state.guardChannel, channel >= 0 { _ = cprocess_guard_send(channel, 1, pid) }
+            }
             return (pid, failure)
         }
     }
 
-    static func unregister(_ group: pid_t) { state.withLock { _ = $0.groups.remove(group) } }
+    static func unregister(_ group: pid_t) {
+        state.withLock { state in
+            guard state.groups.remove(group) != nil else { return }
+            if let channel = state.guardChannel, channel >= 0 { _ = cprocess_guard_send(channel, 0, group) }
+        }
+    }
 
     /// Kills every process group diagnose started that is still registered, and refuses to start any more: the
     /// process is about to exit, and a child started now would outlive it.
@@ -93,8 +112,8 @@ public enum ChildProcesses {
 
 /// Runs programs without a shell, in their own process group, with a timeout, bounded capture and no leftovers.
 /// Each child gets PR_SET_PDEATHSIG(SIGKILL) from `ProcessSpawner`: it dies with diagnose even when diagnose is
-/// killed outright. Its own children (the rest of its process group) are killed by `killAll` and at its end, but
-/// not when diagnose dies of SIGKILL.
+/// killed outright. Its own children (the rest of its process group) are killed by `killAll`, at its end, and by the
+/// group guard (`ChildProcesses.spawn`) when diagnose dies of SIGKILL.
 public enum ProcessRunner {
     /// The default number of bytes kept of each stream; the rest is read, counted and dropped.
     public static let defaultCaptureLimit = 64 * 1024

@@ -108,6 +108,35 @@ import Testing
         #expect(run.status == SIGKILL)
         #expect(await allGone([child]), "the child \(child) outlived diagnose")
     }
+
+    /// The death signal reaches the child only; what the child started in its process group (here a shell's
+    /// background `sleep`) is killed by the group guard when diagnose is gone, SIGKILL included.
+    @Test func aGrandchildDiesWithDiagnoseKilledOutright() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: diagnoseBinary), "run `swift build` first")
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let parent = Self.stubborn.replacingOccurrences(
+            of: "echo $$ > child;", with: "sleep 300 & echo $! > grandchild; echo $$ > child;")
+        try plant(parent, at: "runbooks/stubborn.yml", in: folder)
+        let process = try launch(["stubborn", "--deadline", "2m"], in: folder)
+        var pids: [Int32] = []
+        let clock = ContinuousClock()
+        let started = clock.now
+        while pids.count < 2, clock.now < started + hangGuard {
+            pids = ["grandchild", "child"].compactMap { name in
+                let text = (try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)) ?? ""
+                return text.hasSuffix("\n") ? Int32(text.dropLast()) : nil
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        defer { pids.forEach(cleanUp) }
+        try #require(pids.count == 2, "the program did not start its background sleep")
+        #expect(pids.allSatisfy(isAlive))
+        kill(process.processIdentifier, SIGKILL)
+        let run = await finish(process)
+        #expect(run.status == SIGKILL)
+        #expect(await allGone(pids), "\(pids) (grandchild, child) outlived diagnose")
+    }
 }
 
 /// Waits, at most `hangGuard`, until none of the processes is alive, and says whether that happened.

@@ -22,6 +22,16 @@ const void *cprocess_memrchr(const void *bytes, int byte, size_t length);
 int cprocess_spawn(pid_t *pid, const char *file, char *const argv[], char *const envp[], const char *directory,
                    int stdout_fd, int stderr_fd);
 
+/// Forks the group guard: a process that kills every process group it was told of (`cprocess_guard_send`) and
+/// not told it is done with, once the other end of its socket closes, that is when this process ends, also by
+/// SIGKILL. It ignores INT, TERM, HUP, QUIT and the terminal stop signals, closes every other descriptor and holds
+/// at most 4096 groups. Returns 0 with the socket (close-on-exec) and the guard's pid, or an errno.
+int cprocess_start_guard(int *channel, pid_t *guard);
+
+/// Tells the guard a process group was started (`adding` non-zero) or is done with. Never raises SIGPIPE.
+/// Returns 0, or the errno (EPIPE once the guard is gone).
+int cprocess_guard_send(int channel, int adding, pid_t group);
+
 /// Moves the calling thread into the network namespace of process `pid` (setns on /proc/PID/ns/net).
 /// Returns 0, or the errno of the failing call.
 int cprocess_enter_netns(int pid);
