@@ -86,6 +86,13 @@ public struct RunbookValidator: Sendable {
                 if shell {
                     for context in template.shellContexts where !context.raw {
                         guard let quote = context.quote else { continue }
+                        if quote == "<" {
+                            add(
+                                path,
+                                "'{{ \(context.name) }}' follows a here-document (<<) in a shell command, where quoting cannot make a value inert; pass the value as an argument (argv:, or \"$1\" with sh -c) or write {{ \(context.name) | raw }} if it is trusted"
+                            )
+                            continue
+                        }
                         add(
                             path,
                             "'{{ \(context.name) }}' is inside \(quote)...\(quote) quotes in a shell command; remove the quotes around it: the value is quoted for the shell when it is inserted"

@@ -102,20 +102,29 @@ public struct Template: Sendable, Hashable {
         return "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
-    /// The quote a shell would be inside at each placeholder: `'`, `"`, or nil when bare; a backslash outside single
-    /// quotes escapes the next character. The quoting of values assumes bare, so the validator refuses the others.
+    /// The quote a shell would be inside at each placeholder: `'`, `"`, `<` after a here-document operator `<<`
+    /// (whose body takes quotes literally, so no quoting makes a value inert there), or nil when bare; a backslash
+    /// outside single quotes escapes the next character, and a `#` starting a word outside quotes comments out the
+    /// rest of its line. The quoting of values assumes bare, so the validator refuses the others.
     public var shellContexts: [(name: String, raw: Bool, quote: Character?)] {
         var quote: Character? = nil
         var escaped = false
+        var comment = false
+        var heredoc = false
+        var previous: Character = " "
         var contexts: [(name: String, raw: Bool, quote: Character?)] = []
         for part in parts {
             switch part {
             case .input(let name, let raw):
-                contexts.append((name, raw, quote))
+                if !comment { contexts.append((name, raw, heredoc ? "<" : quote)) }
                 escaped = false
+                previous = "x"
             case .text(let text):
                 for character in text {
-                    if escaped {
+                    defer { previous = character }
+                    if comment {
+                        if character == "\n" { comment = false }
+                    } else if escaped {
                         escaped = false
                     } else if quote == "'" {
                         if character == "'" { quote = nil }
@@ -125,6 +134,10 @@ public struct Template: Sendable, Hashable {
                         if character == "\"" { quote = nil }
                     } else if character == "'" || character == "\"" {
                         quote = character
+                    } else if character == "#", previous.isWhitespace || previous == ";" {
+                        comment = true
+                    } else if character == "<", previous == "<" {
+                        heredoc = true
                     }
                 }
             }

@@ -42,6 +42,20 @@ import Testing
         #expect(template.shellContexts.map(\.quote) == [nil, "'", "\"", nil, nil])
     }
 
+    @Test func aHereDocumentAndACommentAreKnown() throws {
+        // After `<<` quoting cannot help; in a comment a placeholder is inert and an apostrophe opens no quote.
+        let template = try Template("echo {{ a }} # it's {{ b }}\necho {{ c }}\ncat <<EOF\n{{ d }}\nEOF")
+        #expect(template.shellContexts.map(\.name) == ["a", "c", "d"])
+        #expect(template.shellContexts.map(\.quote) == [nil, nil, "<"])
+    }
+
+    @Test func aPlaceholderAfterAHereDocumentIsRefused() {
+        let yaml = Self.runbook(shell: #""cat <<EOF\n{{ v }}\nEOF""#, fix: #""true""#)
+        let found = findings(yaml, file: "q.yml")
+        #expect(found.count == 1)
+        #expect(found.first?.contains("follows a here-document (<<)") == true, "\(found)")
+    }
+
     static func runbook(shell: String, fix: String) -> String {
         """
         title: Quoting
