@@ -38,8 +38,8 @@ let package = Package(
         .target(name: "DiagnoseProbes", dependencies: ["DiagnoseCompose", "CCurlShim", "CProcessShim", "Yams"]),
         // The engine adapter: the compose project, its containers and their state, read once per run.
         .target(name: "DiagnoseCompose", dependencies: ["DiagnosePlatform", "CProcessShim"]),
-        // Processes, sockets, bounded files, text helpers, redaction.
-        .target(name: "DiagnosePlatform", dependencies: ["CProcessShim"]),
+        // Processes, sockets, libcurl transfers, bounded files, text helpers, redaction.
+        .target(name: "DiagnosePlatform", dependencies: ["CCurlShim", "CProcessShim"]),
         // libcurl's headers only: CCurlShim loads the library when the first request is made, not at start-up.
         .systemLibrary(
             name: "CLibCurl",

@@ -1,82 +1,94 @@
 import CCurlShim
-import DiagnoseCompose
-import DiagnosePlatform
 
 /// One HTTP request as libcurl should make it.
-struct CurlRequest: Sendable {
+package struct CurlRequest: Sendable {
     /// The URL, with the scheme.
-    var url: String
+    package var url: String
     /// The method; `HEAD` asks for no body.
-    var method: String = "GET"
+    package var method: String = "GET"
     /// Header lines, `Name: value`.
-    var headers: [String] = []
+    package var headers: [String] = []
     /// Whether to follow `Location` (at most `maximumRedirects` times).
-    var followRedirects = false
+    package var followRedirects = false
     /// The limit for connecting and for the whole transfer; libcurl enforces both.
-    var timeout: Duration
+    package var timeout: Duration
     /// Body bytes read before the transfer is stopped on purpose.
-    var readLimit: Int
+    package var readLimit: Int
     /// Pinned name resolutions, `host:port:address` (CURLOPT_RESOLVE), for names only a compose network knows.
-    var resolve: [String] = []
+    package var resolve: [String] = []
 
     /// Redirects followed at most, when following.
-    static let maximumRedirects = 10
+    package static let maximumRedirects = 10
+
+    /// A request with the given parts; the others keep their defaults.
+    package init(
+        url: String, method: String = "GET", headers: [String] = [], followRedirects: Bool = false,
+        timeout: Duration, readLimit: Int, resolve: [String] = []
+    ) {
+        self.url = url
+        self.method = method
+        self.headers = headers
+        self.followRedirects = followRedirects
+        self.timeout = timeout
+        self.readLimit = readLimit
+        self.resolve = resolve
+    }
 }
 
 /// Times libcurl measured, in microseconds since the transfer began; 0 for a phase never reached.
-struct CurlTiming: Sendable, Hashable {
+package struct CurlTiming: Sendable, Hashable {
     /// The name was resolved.
-    var nameLookup: Int64 = 0
+    package var nameLookup: Int64 = 0
     /// The TCP connection was made.
-    var connect: Int64 = 0
+    package var connect: Int64 = 0
     /// The TLS handshake was done.
-    var tlsHandshake: Int64 = 0
+    package var tlsHandshake: Int64 = 0
     /// The first byte of the response arrived.
-    var firstByte: Int64 = 0
+    package var firstByte: Int64 = 0
     /// The transfer ended.
-    var total: Int64 = 0
+    package var total: Int64 = 0
 }
 
 /// What one libcurl transfer did.
-struct CurlResponse: Sendable {
+package struct CurlResponse: Sendable {
     /// libcurl's result.
-    var code: CURLcode
+    package var code: CURLcode
     /// libcurl's explanation of a failure, from its error buffer; empty on success.
-    var message: String
+    package var message: String
     /// The HTTP status, 0 when none arrived.
-    var status: Int
+    package var status: Int
     /// The errno of the last failed socket operation, 0 when none.
-    var osErrno: Int32
+    package var osErrno: Int32
     /// The address and port connected to (or last tried), if any.
-    var peer: String?
+    package var peer: String?
     /// Where a redirect points when it was not followed.
-    var redirectURL: String?
+    package var redirectURL: String?
     /// The URL finally requested, after followed redirects.
-    var effectiveURL: String?
+    package var effectiveURL: String?
     /// Redirects followed.
-    var redirectCount: Int
+    package var redirectCount: Int
     /// New connections made; 0 when none was ever established.
-    var connections: Int
+    package var connections: Int
     /// The phases' times.
-    var timing: CurlTiming
+    package var timing: CurlTiming
     /// The body, up to the read limit.
-    var body: [UInt8]
+    package var body: [UInt8]
     /// The server sent more than the read limit and the transfer was stopped there.
-    var stoppedAtLimit: Bool
+    package var stoppedAtLimit: Bool
     /// The transfer was stopped because the run was cancelled.
-    var cancelled: Bool
+    package var cancelled: Bool
 
     /// The body stopped at the read limit is a complete enough answer to judge.
-    var isComplete: Bool { code == CURLE_OK || (code == CURLE_WRITE_ERROR && stoppedAtLimit) }
+    package var isComplete: Bool { code == CURLE_OK || (code == CURLE_WRITE_ERROR && stoppedAtLimit) }
 }
 
 /// Blocking libcurl transfers; run them with `offload`.
-enum Curl {
+package enum Curl {
     /// libcurl's one-time global setup; Swift runs a static initializer once, thread-safely.
     private static let globalInit: CURLcode = ccurl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
     /// Makes the request on the calling thread, honouring the flags within about a second.
-    static func perform(_ request: CurlRequest, cancellation: [CancellationFlag]) -> CurlResponse {
+    package static func perform(_ request: CurlRequest, cancellation: [CancellationFlag]) -> CurlResponse {
         let state = TransferState(readLimit: request.readLimit, cancellation: cancellation)
         var response = CurlResponse(
             code: globalInit, message: "", status: 0, osErrno: 0, redirectCount: 0, connections: 0,
