@@ -117,6 +117,12 @@ CURLcode ccurl_set_write_callback(CURL *handle, ccurl_write_callback callback, v
     return curl.easy_setopt(handle, CURLOPT_WRITEDATA, context);
 }
 
+CURLcode ccurl_set_header_callback(CURL *handle, ccurl_write_callback callback, void *context) {
+    CURLcode code = curl.easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
+    if (code != CURLE_OK) return code;
+    return curl.easy_setopt(handle, CURLOPT_HEADERDATA, context);
+}
+
 CURLcode ccurl_set_progress_callback(CURL *handle, ccurl_progress_callback callback, void *context) {
     CURLcode code = curl.easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
     if (code != CURLE_OK) return code;

@@ -1,4 +1,5 @@
 import CCurlShim
+import Foundation
 
 /// One HTTP request as libcurl should make it.
 package struct CurlRequest: Sendable {
@@ -17,6 +18,15 @@ package struct CurlRequest: Sendable {
     /// Pinned name resolutions, `host:port:address` (CURLOPT_RESOLVE), for names only a compose network knows.
     package var resolve: [String] = []
 
+    /// A unix socket to talk HTTP over instead of TCP (CURLOPT_UNIX_SOCKET_PATH); the URL's host is then a label.
+    package var unixSocketPath: String?
+    /// The request body, sent for a method other than GET or HEAD.
+    package var body: [UInt8]?
+    /// TLS files for an https URL: the CA to trust instead of the system's, the client certificate and its key.
+    package var tlsFiles: CurlTLSFiles?
+    /// Whether to keep the response's header lines.
+    package var keepHeaders = false
+
     /// Redirects followed at most, when following.
     package static let maximumRedirects = 10
 
@@ -32,6 +42,23 @@ package struct CurlRequest: Sendable {
         self.timeout = timeout
         self.readLimit = readLimit
         self.resolve = resolve
+    }
+}
+
+/// PEM files for a TLS connection that proves who the client is, as the docker CLI's DOCKER_CERT_PATH holds them.
+package struct CurlTLSFiles: Sendable, Hashable {
+    /// The CA certificate the server's certificate must chain to.
+    package var certificateAuthority: String
+    /// The client's certificate.
+    package var certificate: String
+    /// The client certificate's private key.
+    package var key: String
+
+    /// The three files.
+    package init(certificateAuthority: String, certificate: String, key: String) {
+        self.certificateAuthority = certificateAuthority
+        self.certificate = certificate
+        self.key = key
     }
 }
 
@@ -73,6 +100,8 @@ package struct CurlResponse: Sendable {
     package var timing: CurlTiming
     /// The body, up to the read limit.
     package var body: [UInt8]
+    /// The response's header lines (the last response's, after redirects), when the request kept them.
+    package var headers: [String] = []
     /// The server sent more than the read limit and the transfer was stopped there.
     package var stoppedAtLimit: Bool
     /// The transfer was stopped because the run was cancelled.
@@ -116,7 +145,7 @@ package enum Curl {
 
         let milliseconds = max(1, request.timeout.milliseconds)
         let context = Unmanaged.passUnretained(state).toOpaque()
-        var setup = [
+        var setup: [CURLcode] = [
             ccurl_set_string(handle, CURLOPT_URL, request.url),
             // The probe checks the target itself: a proxy from the environment would hide its failures.
             ccurl_set_string(handle, CURLOPT_PROXY, ""),
@@ -134,6 +163,25 @@ package enum Curl {
             ccurl_set_write_callback(handle, receiveBody, context),
             ccurl_set_progress_callback(handle, checkCancellation, context),
         ]
+        if let path = request.unixSocketPath { setup.append(ccurl_set_string(handle, CURLOPT_UNIX_SOCKET_PATH, path)) }
+        if let files = request.tlsFiles {
+            setup += [
+                ccurl_set_string(handle, CURLOPT_CAINFO, files.certificateAuthority),
+                ccurl_set_string(handle, CURLOPT_SSLCERT, files.certificate),
+                ccurl_set_string(handle, CURLOPT_SSLKEY, files.key),
+            ]
+        }
+        if request.keepHeaders { setup.append(ccurl_set_header_callback(handle, receiveHeader, context)) }
+        let body = request.body ?? []
+        let bodyBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, body.count))
+        defer { bodyBuffer.deallocate() }
+        bodyBuffer.initialize(from: body, count: body.count)
+        if request.body != nil {
+            setup += [
+                ccurl_set_long(handle, CURLOPT_POSTFIELDSIZE, body.count),
+                ccurl_set_pointer(handle, CURLOPT_POSTFIELDS, bodyBuffer),
+            ]
+        }
         switch request.method {
         case "GET": break
         case "HEAD": setup.append(ccurl_set_long(handle, CURLOPT_NOBODY, 1))
@@ -165,6 +213,7 @@ package enum Curl {
             tlsHandshake: offset(handle, CURLINFO_APPCONNECT_TIME_T),
             firstByte: offset(handle, CURLINFO_STARTTRANSFER_TIME_T), total: offset(handle, CURLINFO_TOTAL_TIME_T))
         response.body = state.body
+        response.headers = state.headers
         response.stoppedAtLimit = state.stoppedAtLimit
         response.cancelled = state.cancelled
         return response
@@ -192,6 +241,7 @@ private final class TransferState {
     let readLimit: Int
     let cancellation: [CancellationFlag]
     var body: [UInt8] = []
+    var headers: [String] = []
     var stoppedAtLimit = false
     var cancelled = false
 
@@ -223,6 +273,17 @@ private let receiveBody: ccurl_write_callback = { data, size, count, context in
     guard let context else { return 0 }
     let state = Unmanaged<TransferState>.fromOpaque(context).takeUnretainedValue()
     return state.receive(UnsafeRawBufferPointer(start: data, count: size * count))
+}
+
+private let receiveHeader: ccurl_write_callback = { data, size, count, context in
+    guard let context else { return 0 }
+    let state = Unmanaged<TransferState>.fromOpaque(context).takeUnretainedValue()
+    let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
+    // A new status line starts a new response (a redirect or a 100 Continue): keep only the last one's headers.
+    let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    if line.hasPrefix("HTTP/") { state.headers.removeAll() }
+    if !line.isEmpty && state.headers.count < 200 { state.headers.append(line) }
+    return bytes.count
 }
 
 private let checkCancellation: ccurl_progress_callback = { context, _, _, _, _ in

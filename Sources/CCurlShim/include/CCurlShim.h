@@ -32,6 +32,8 @@ typedef size_t (*ccurl_write_callback)(char *data, size_t size, size_t count, vo
 typedef int (*ccurl_progress_callback)(void *context, curl_off_t dltotal, curl_off_t dlnow,
                                        curl_off_t ultotal, curl_off_t ulnow);
 CURLcode ccurl_set_write_callback(CURL *handle, ccurl_write_callback callback, void *context);
+/// Each response header line (CURLOPT_HEADERFUNCTION), with the write callback's signature.
+CURLcode ccurl_set_header_callback(CURL *handle, ccurl_write_callback callback, void *context);
 CURLcode ccurl_set_progress_callback(CURL *handle, ccurl_progress_callback callback, void *context);
 
 CURLcode ccurl_get_long(CURL *handle, CURLINFO info, long *value);

@@ -1,0 +1,153 @@
+import CCurlShim
+import DiagnosePlatform
+import Foundation
+
+/// A client of the Docker Engine API over libcurl: a unix socket (CURLOPT_UNIX_SOCKET_PATH) or tcp, with TLS and a
+/// client certificate when the environment asks for it. Calls block the calling thread (each is one or a few
+/// libcurl transfers bounded by `timeout` and stopped by the cancellation flags within about a second); run them
+/// off the cooperative pool. Each request uses its own easy handle, so concurrent probes never share one.
+package struct DockerEngine: Sendable {
+    /// Where the engine listens.
+    package var endpoint: EngineEndpoint
+    /// The API version requests name, after `negotiate`; the oldest this client understands until then.
+    package var apiVersion: String = DockerEngine.minimumVersion
+
+    /// The newest API version this client speaks: Docker 20.10's. A newer engine answers it too.
+    package static let maximumVersion = "1.41"
+    /// The oldest engine API accepted (Docker 1.13): older engines lack the filters and fields read here.
+    package static let minimumVersion = "1.25"
+
+    /// One answer of the engine.
+    package struct Response: Sendable {
+        /// The HTTP status.
+        package var status: Int
+        /// The response header lines.
+        package var headers: [String]
+        /// The body, up to the read limit.
+        package var body: [UInt8]
+        /// The body was cut at the read limit.
+        package var stoppedAtLimit: Bool
+
+        /// The value of the first header of this name (case-insensitive), if any.
+        package func header(_ name: String) -> String? {
+            let prefix = name.lowercased() + ":"
+            return headers.first { $0.lowercased().hasPrefix(prefix) }
+                .map { String($0.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces) }
+        }
+    }
+
+    /// A client of the engine at `endpoint`, not yet negotiated.
+    package init(endpoint: EngineEndpoint) {
+        self.endpoint = endpoint
+    }
+
+    /// Asks `GET /_ping` for the engine's API version and settles on min(engine, 1.41); an engine older than 1.25
+    /// is refused with what to do.
+    package mutating func negotiate(timeout: Duration, cancellation: [CancellationFlag]) -> Result<String, ComposeError>
+    {
+        let answer = send(
+            "GET", "/_ping", versioned: false, timeout: timeout, readLimit: 1024, cancellation: cancellation)
+        guard case .success(let response) = answer else { return answer.map { _ in "" } }
+        // An engine too old to send the header speaks 1.24 or older.
+        let server = response.header("API-Version") ?? "1.24"
+        guard Self.compare(server, Self.minimumVersion) >= 0 else {
+            return .failure(
+                .engineUnreachable(
+                    "the engine at \(endpoint) speaks API \(server.truncated(to: 20)), older than the \(Self.minimumVersion) diagnose needs; upgrade Docker"
+                ))
+        }
+        apiVersion = Self.compare(server, Self.maximumVersion) < 0 ? server : Self.maximumVersion
+        return .success(apiVersion)
+    }
+
+    /// Orders two `major.minor` versions: negative, zero or positive.
+    package static func compare(_ a: String, _ b: String) -> Int {
+        let left = a.split(separator: ".").map { Int($0) ?? 0 }
+        let right = b.split(separator: ".").map { Int($0) ?? 0 }
+        for index in 0..<max(left.count, right.count) {
+            let difference = (index < left.count ? left[index] : 0) - (index < right.count ? right[index] : 0)
+            if difference != 0 { return difference }
+        }
+        return 0
+    }
+
+    /// One request, its failures mapped: no engine → `engineUnreachable`, an HTTP error → `dockerFailed` with the
+    /// engine's `message`, sanitized and cut.
+    package func send(
+        _ method: String, _ path: String, query: [(String, String)] = [], body: [UInt8]? = nil, versioned: Bool = true,
+        timeout: Duration, readLimit: Int, cancellation: [CancellationFlag]
+    ) -> Result<Response, ComposeError> {
+        let target = (versioned ? "/v\(apiVersion)" : "") + path + Self.queryString(query)
+        var request = CurlRequest(
+            url: endpoint.baseURL + target, method: method, timeout: timeout, readLimit: readLimit)
+        request.keepHeaders = true
+        request.body = body
+        if body != nil { request.headers = ["Content-Type: application/json"] }
+        switch endpoint.transport {
+        case .unix(let socket): request.unixSocketPath = socket
+        case .tcp(_, _, let tls): request.tlsFiles = tls
+        case .ssh(let destination):
+            return .failure(
+                .engineUnreachable("\(destination) is an ssh engine, which the engine client does not dial"))
+        }
+        let response = Curl.perform(request, cancellation: cancellation)
+        if response.cancelled || response.code == CURLE_ABORTED_BY_CALLBACK { return .failure(.cancelled) }
+        let command = "\(method) \(path)"
+        guard response.isComplete else { return .failure(unreachable(response, timeout: timeout, command: command)) }
+        guard response.status < 400 else {
+            return .failure(
+                .dockerFailed(command: command, message: Self.engineMessage(response.body, status: response.status)))
+        }
+        return .success(
+            Response(
+                status: response.status, headers: response.headers, body: response.body,
+                stoppedAtLimit: response.stoppedAtLimit))
+    }
+
+    /// What a failed transfer says about the engine, with what to do.
+    private func unreachable(_ response: CurlResponse, timeout: Duration, command: String) -> ComposeError {
+        let place: String
+        switch endpoint.transport {
+        case .unix(let path): place = path
+        default: place = endpoint.description
+        }
+        switch (response.code, response.osErrno) {
+        case (CURLE_OPERATION_TIMEDOUT, _):
+            return .engineUnreachable("\(command) on \(place) had no answer within \(timeout)")
+        case (_, ENOENT):
+            return .engineUnreachable("\(place) does not exist: is dockerd running, and is DOCKER_HOST right?")
+        case (_, EACCES), (_, EPERM):
+            return .engineUnreachable("permission denied on \(place): run as a member of the docker group or as root")
+        case (_, ECONNREFUSED):
+            return .engineUnreachable("\(place) refused the connection: is dockerd running?")
+        case (CURLE_SSL_CACERT_BADFILE, _), (CURLE_SSL_CERTPROBLEM, _), (CURLE_PEER_FAILED_VERIFICATION, _),
+            (CURLE_SSL_CONNECT_ERROR, _):
+            return .engineUnreachable(
+                "TLS with \(place) failed (\(response.message.truncated(to: 200))): check DOCKER_CERT_PATH's ca.pem, cert.pem and key.pem"
+            )
+        default:
+            return .engineUnreachable("\(command) on \(place): \(response.message.truncated(to: 200))")
+        }
+    }
+
+    /// The engine's `{"message": ...}` for an error, else the status; control characters removed and cut.
+    static func engineMessage(_ body: [UInt8], status: Int) -> String {
+        let parsed = (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["message"] as? String
+        let text = parsed ?? String(decoding: body.prefix(512), as: UTF8.self)
+        let clean = String(
+            String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }))
+        let shown = clean.trimmingWhitespace().truncated(to: 300)
+        return "HTTP \(status)" + (shown.isEmpty ? "" : ": \(shown)")
+    }
+
+    /// `?a=b&c=d`, each part percent-encoded.
+    static func queryString(_ query: [(String, String)]) -> String {
+        guard !query.isEmpty else { return "" }
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let pairs = query.map { name, value in
+            "\(name)=\(value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)"
+        }
+        return "?" + pairs.joined(separator: "&")
+    }
+}
