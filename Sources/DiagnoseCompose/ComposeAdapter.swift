@@ -79,8 +79,8 @@ public struct ContainerExecution: Sendable, Hashable {
 
 /// The one way diagnose talks to Docker Compose, shared by every compose-backed probe of an invocation.
 ///
-/// Container state is read from the engine once per project (`docker ps` by label, then one
-/// `docker inspect`) and shared by every caller, including concurrent ones; `config` runs once per project and
+/// Container state is read from the engine once per project through the Engine API (`DockerEngine`: the
+/// containers by label, each inspected; over ssh, `docker ps` and `docker inspect`) and shared by every caller, including concurrent ones; `config` runs once per project and
 /// a service's log is read once per number of lines asked for, however many patterns are searched in it.
 public final class ComposeAdapter: Sendable {
     /// The environment docker and compose run with (PATH, DOCKER_HOST, COMPOSE_PROJECT_NAME...).
@@ -96,6 +96,9 @@ public final class ComposeAdapter: Sendable {
     private let configs = SingleFlight<ComposeProject, Result<ComposeConfigOutput, ComposeError>>()
     private let logReads = SingleFlight<LogRead, Result<(ContainerInfo, ProcessResult), ComposeError>>()
     private let started = Atomic<Int>(0)
+    private let requests = Atomic<Int>(0)
+    private let endpoint: Result<EngineEndpoint, ComposeError>
+    private let engines = SingleFlight<String, Result<DockerEngine, ComposeError>>()
 
     /// An adapter for this environment; finding compose costs a few file checks, no process.
     public init(environment: [String: String], workingDirectory: String, stateTimeout: Duration = .seconds(10)) {
@@ -104,6 +107,47 @@ public final class ComposeAdapter: Sendable {
         self.stateTimeout = stateTimeout
         cli = ComposeCLI.detect(environment: environment)
         dockerPath = ComposeCLI.executable(named: "docker", environment: environment)
+        endpoint = EngineEndpoint.resolve(environment: environment)
+    }
+
+    /// The engine's endpoint as the environment names it, or why it names none usable.
+    package var engineEndpoint: Result<EngineEndpoint, ComposeError> { endpoint }
+
+    /// How many Engine API requests this adapter made (the version negotiation included).
+    public var engineRequests: Int { requests.load(ordering: .relaxed) }
+
+    /// Whether state, logs and exec go through the Engine API: every endpoint but ssh, which the docker CLI dials.
+    private var usesEngineAPI: Bool {
+        if case .success(let found) = endpoint, case .ssh = found.transport { return false }
+        return true
+    }
+
+    /// The engine client, its version negotiated once per adapter.
+    private func engine(cancellation: CancellationFlag?) async -> Result<DockerEngine, ComposeError> {
+        await engines.value(for: "") {
+            let resolved = self.endpoint
+            let timeout = self.stateTimeout
+            let flags = cancellation.map { [$0] } ?? []
+            return await offload {
+                resolved.flatMap { found in
+                    var client = DockerEngine(endpoint: found)
+                    self.requests.add(1, ordering: .relaxed)
+                    return client.negotiate(timeout: timeout, cancellation: flags).map { _ in client }
+                }
+            }
+        }.value
+    }
+
+    /// Runs blocking work with the negotiated engine client on its own thread.
+    private func withEngine<T: Sendable>(
+        cancellation: CancellationFlag?,
+        _ work: @escaping @Sendable (DockerEngine, [CancellationFlag]) -> Result<T, ComposeError>
+    ) async -> Result<T, ComposeError> {
+        let flags = cancellation.map { [$0] } ?? []
+        switch await engine(cancellation: cancellation) {
+        case .failure(let error): return .failure(error)
+        case .success(let client): return await offload { work(client, flags) }
+        }
     }
 
     /// The compose CLI found, or why none was.
@@ -184,6 +228,15 @@ public final class ComposeAdapter: Sendable {
     private func readState(_ project: String, cancellation: CancellationFlag?) async -> Result<
         ProjectState, ComposeError
     > {
+        if usesEngineAPI {
+            let timeout = stateTimeout
+            return await withEngine(cancellation: cancellation) { client, flags in
+                client.containerIDs(project: project, timeout: timeout, cancellation: flags).flatMap { ids in
+                    self.requests.add(1 + ids.count, ordering: .relaxed)
+                    return client.projectState(ids: ids, project: project, timeout: timeout, cancellation: flags)
+                }
+            }
+        }
         let listing = await docker(
             ["ps", "-a", "-q", "--no-trunc", "--filter", "label=com.docker.compose.project=\(project)"],
             timeout: stateTimeout, cancellation: cancellation)
@@ -260,10 +313,28 @@ public final class ComposeAdapter: Sendable {
         }
         // Only the current run's lines (and a second before it, for a crash loop's previous attempt): an
         // error fixed by a restart must not be found again in the container's older history.
-        var arguments = ["logs", "--tail", String(tail)] + (timestamps ? ["--timestamps"] : [])
-        if let started = container.state.startedAt.flatMap(ContainerInfo.parseDockerDate) {
-            arguments += ["--since", String(Int(started.timeIntervalSince1970) - 1)]
+        let since = container.state.startedAt.flatMap(ContainerInfo.parseDockerDate).map {
+            String(Int($0.timeIntervalSince1970) - 1)
         }
+        if usesEngineAPI {
+            let limit = 64 << 20
+            return await withEngine(cancellation: cancellation) { client, flags in
+                self.requests.add(1, ordering: .relaxed)
+                return client.logs(
+                    container.id, tty: container.config.tty, since: since, tail: tail, timestamps: timestamps,
+                    limit: limit, timeout: timeout, cancellation: flags
+                ).map { stream in
+                    // Both streams in their order, as `docker logs` merged into one pipe gives them; the end kept.
+                    let kept = stream.combined.suffix(limit)
+                    let result = ProcessResult(
+                        ending: .exited(0), stdout: String(decoding: kept, as: UTF8.self), stderr: "",
+                        stdoutBytes: stream.combined.count, stderrBytes: 0, captureLimit: limit)
+                    return (container, result)
+                }
+            }
+        }
+        var arguments = ["logs", "--tail", String(tail)] + (timestamps ? ["--timestamps"] : [])
+        if let since { arguments += ["--since", since] }
         let result = await docker(
             arguments + [container.id], timeout: timeout, captureLimit: 64 << 20,
             cancellation: cancellation, mergingStandardError: true, keepingEnd: true)
@@ -295,6 +366,31 @@ public final class ComposeAdapter: Sendable {
         }
         guard container.isRunning else {
             return .failure(.notRunning(service: service, container: container.name, status: container.state.status))
+        }
+        if usesEngineAPI {
+            let limit = ProcessRunner.defaultCaptureLimit
+            return await withEngine(cancellation: cancellation) { client, flags in
+                self.requests.add(3, ordering: .relaxed)
+                return client.exec(container.id, command: argv, limit: 2 * limit, timeout: timeout, cancellation: flags)
+                    .map { answer in
+                        let result = ProcessResult(
+                            ending: answer.exitCode.map { .exited(Int32(truncatingIfNeeded: $0)) } ?? .timedOut,
+                            stdout: String(decoding: answer.output.standardOutput.prefix(limit), as: UTF8.self),
+                            stderr: String(decoding: answer.output.standardError.prefix(limit), as: UTF8.self),
+                            stdoutBytes: answer.output.standardOutput.count,
+                            stderrBytes: answer.output.standardError.count, captureLimit: limit)
+                        return ContainerExecution(
+                            container: container, command: ["docker", "exec", container.name] + argv, result: result)
+                    }
+            }.flatMapError { error in
+                if case .dockerFailed(_, let message) = error, message.contains("is not running") {
+                    return .failure(.notRunning(service: service, container: container.name, status: "stopped"))
+                }
+                if case .dockerFailed(_, let message) = error, message.hasPrefix("HTTP 404") {
+                    return .failure(.notCreated(service: service, project: project))
+                }
+                return .failure(error)
+            }
         }
         let arguments = ["exec", container.id] + argv
         return await docker(arguments, timeout: timeout, cancellation: cancellation).flatMap { result in

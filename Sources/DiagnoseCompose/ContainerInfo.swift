@@ -74,9 +74,12 @@ public struct ContainerInfo: Sendable, Hashable, Decodable {
         public var cmd: [String]
         /// The healthcheck command (`["CMD-SHELL", "curl -f ..."]`, `["CMD", ...]`, `["NONE"]`), empty when none.
         public var healthcheck: [String]
+        /// It runs with a TTY, so the engine sends its log and attached output raw rather than in stream frames.
+        public var tty: Bool
 
         enum CodingKeys: String, CodingKey {
             case env = "Env", labels = "Labels", entrypoint = "Entrypoint", cmd = "Cmd", healthcheck = "Healthcheck"
+            case tty = "Tty"
         }
 
         struct Healthcheck: Decodable {
@@ -91,6 +94,7 @@ public struct ContainerInfo: Sendable, Hashable, Decodable {
             entrypoint = (try? container.decodeIfPresent([String].self, forKey: .entrypoint)) ?? []
             cmd = (try? container.decodeIfPresent([String].self, forKey: .cmd)) ?? []
             healthcheck = (try? container.decodeIfPresent(Healthcheck.self, forKey: .healthcheck))?.test ?? []
+            tty = (try? container.decodeIfPresent(Bool.self, forKey: .tty)) ?? false
         }
     }
 

@@ -36,7 +36,8 @@ public struct ContainerVantage: Sendable {
                 .dockerFailed(
                     command: "in: \(service)",
                     message:
-                        "the engine at DOCKER_HOST=\(host) is not on this machine; in: SERVICE needs a local engine"))
+                        "the engine at \(host) is not known to be on this machine; in: SERVICE enters the container's network through its host pid, so it needs the local engine's unix socket"
+                ))
         }
         let project = compose.project(selector)
         let state: ProjectState
@@ -67,10 +68,15 @@ public struct ContainerVantage: Sendable {
                 services: Set(state.containers.compactMap(\.service))))
     }
 
-    /// The engine's address when `DOCKER_HOST` names one on another machine, whose host pids mean nothing here.
+    /// The engine's address when the environment (`DOCKER_HOST`, `DOCKER_CONTEXT`, the current context) names one
+    /// not reached over a local unix socket: tcp (even on loopback, which may be a tunnel), ssh, or a context
+    /// pointing elsewhere. Its host pids may mean nothing here. An endpoint that cannot be resolved counts as
+    /// remote too, so the probe says so rather than entering a namespace it cannot vouch for.
     package static func remoteEngine(_ environment: [String: String]) -> String? {
-        guard let host = environment["DOCKER_HOST"], !host.isEmpty, !host.hasPrefix("unix://") else { return nil }
-        return host
+        switch EngineEndpoint.resolve(environment: environment) {
+        case .success(let endpoint): endpoint.isLocal ? nil : endpoint.description
+        case .failure(let error): error.description
+        }
     }
 
     /// Moves the calling thread into the container's network namespace; nil on success, else why not.

@@ -49,6 +49,19 @@ public struct ProcessResult: Sendable, Hashable {
     /// The capture limit used.
     public var captureLimit: Int
 
+    /// A result with these parts, for an answer that did not come from a local process (the engine API's exec
+    /// and logs), so callers read both the same way.
+    package init(
+        ending: Ending, stdout: String, stderr: String, stdoutBytes: Int, stderrBytes: Int, captureLimit: Int
+    ) {
+        self.ending = ending
+        self.stdout = stdout
+        self.stderr = stderr
+        self.stdoutBytes = stdoutBytes
+        self.stderrBytes = stderrBytes
+        self.captureLimit = captureLimit
+    }
+
     /// The exit status when the process exited normally.
     public var exitStatus: Int32? { if case .exited(let status) = ending { status } else { nil } }
 }

@@ -96,7 +96,9 @@ import Testing
             return await group.reduce(into: [String?]()) { $0.append($1) }
         }
         #expect(causes.count == services.count)
-        // One `docker ps` and one `docker inspect` for all eight probes.
-        #expect(context.compose.processesStarted == 2)
+        // No docker process: one negotiation, one list and one inspection per container, for all eight probes.
+        #expect(context.compose.processesStarted == 0)
+        let containers = try await context.compose.state(of: DockerTestStack.projectName).get().containers.count
+        #expect(context.compose.engineRequests == 2 + containers)
     }
 }

@@ -22,14 +22,14 @@ import Testing
         ]
     }
 
-    @Test func withoutDockerOnPathProbesEndInError() async throws {
+    @Test func withoutDockerOnPathStateStillComesFromTheEngine() async throws {
         let context = try context(["PATH": "/nonexistent", "HOME": "/nonexistent"])
-        for probe in try probes() {
-            let observation = await probe.run(context)
-            #expect(observation.outcome == .error)
-            #expect(observation.cause == "docker-missing")
-        }
+        var causes: [String?] = []
+        for probe in try probes() { causes.append(await probe.run(context).cause) }
+        // The engine API answers without the CLI: the temporary folder's project has no containers.
+        #expect(causes == ["no-project", "not-created", "not-created", "not-created"])
         #expect(context.compose.processesStarted == 0)
+        #expect(context.compose.engineRequests >= 2)
     }
 
     @Test func withoutAnEngineProbesEndInError() async throws {
@@ -42,7 +42,8 @@ import Testing
             #expect(observation.cause == "engine-unreachable")
             #expect(observation.summary.contains("nonexistent.sock"))
         }
-        // The failed state read is shared too: one `docker ps` for all four probes.
-        #expect(context.compose.processesStarted == 1)
+        // The failed negotiation is shared too: one request, no process, for all four probes.
+        #expect(context.compose.processesStarted == 0)
+        #expect(context.compose.engineRequests == 1)
     }
 }

@@ -199,8 +199,10 @@ import Testing
             causes.append(await search.run(context).cause)
         }
         #expect(causes == ["found", nil, nil])
-        // One `docker ps`, one `docker inspect` and one `docker logs` for the three searches.
-        #expect(context.compose.processesStarted == 3)
+        // No docker process, and one log request for the three searches (after the state's requests).
+        #expect(context.compose.processesStarted == 0)
+        let containers = try await context.compose.state(of: DockerTestStack.projectName).get().containers.count
+        #expect(context.compose.engineRequests == 2 + containers + 1)
     }
 
     @Test func logsOfServiceNeverCreatedAreAnError() async throws {

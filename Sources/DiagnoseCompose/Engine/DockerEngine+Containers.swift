@@ -26,16 +26,23 @@ extension DockerEngine {
         project: String, timeout: Duration, cancellation: [CancellationFlag]
     ) -> Result<ProjectState, ComposeError> {
         containerIDs(project: project, timeout: timeout, cancellation: cancellation).flatMap { ids in
-            var containers: [ContainerInfo] = []
-            for id in ids {
-                switch inspect(id, timeout: timeout, cancellation: cancellation) {
-                case .success(let container): containers.append(container)
-                case .failure(.dockerFailed(_, let message)) where message.hasPrefix("HTTP 404"): continue
-                case .failure(let error): return .failure(error)
-                }
-            }
-            return .success(ProjectState(project: project, containers: containers))
+            projectState(ids: ids, project: project, timeout: timeout, cancellation: cancellation)
         }
+    }
+
+    /// The listed containers, inspected one by one.
+    package func projectState(
+        ids: [String], project: String, timeout: Duration, cancellation: [CancellationFlag]
+    ) -> Result<ProjectState, ComposeError> {
+        var containers: [ContainerInfo] = []
+        for id in ids {
+            switch inspect(id, timeout: timeout, cancellation: cancellation) {
+            case .success(let container): containers.append(container)
+            case .failure(.dockerFailed(_, let message)) where message.hasPrefix("HTTP 404"): continue
+            case .failure(let error): return .failure(error)
+            }
+        }
+        return .success(ProjectState(project: project, containers: containers))
     }
 
     /// `GET /containers/{id}/json`, the object `docker inspect` prints.
@@ -53,14 +60,14 @@ extension DockerEngine {
         }
     }
 
-    /// The container's log, both streams in their order, with timestamps (`GET /containers/{id}/logs`). `tty`
+    /// The container's log, both streams in their order, with timestamps when asked (`GET /containers/{id}/logs`). `tty`
     /// says the container has a TTY, whose log is raw rather than framed. The read stops at `limit` bytes, then
     /// keeps the end of what was read.
     package func logs(
-        _ id: String, tty: Bool, since: String?, tail: Int?, limit: Int, timeout: Duration,
+        _ id: String, tty: Bool, since: String?, tail: Int?, timestamps: Bool = true, limit: Int, timeout: Duration,
         cancellation: [CancellationFlag]
     ) -> Result<EngineStream, ComposeError> {
-        var query = [("stdout", "1"), ("stderr", "1"), ("timestamps", "1")]
+        var query = [("stdout", "1"), ("stderr", "1"), ("timestamps", timestamps ? "1" : "0")]
         if let since { query.append(("since", since)) }
         if let tail { query.append(("tail", String(tail))) }
         return send(

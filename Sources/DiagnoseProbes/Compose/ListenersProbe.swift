@@ -144,7 +144,7 @@ public struct ListenersProbe: Probe {
         if let remote = ContainerVantage.remoteEngine(context.environment) {
             return .error(
                 Cause.remoteEngine.rawValue,
-                "the engine at DOCKER_HOST=\(remote) is not on this machine; listeners reads a container's sockets through its host pid and needs a local engine"
+                "the engine at \(remote) is not known to be on this machine (not a local unix socket); listeners reads a container's sockets through its host pid and needs a local engine"
             )
         }
         let project = context.compose.project(selector)
