@@ -10,6 +10,8 @@ public enum ComposeError: Error, Sendable, Hashable, CustomStringConvertible {
     case engineUnreachable(String)
     /// A docker command failed for another reason.
     case dockerFailed(command: String, message: String)
+    /// The engine is not on this machine, and what was asked needs it here (entering a container's network).
+    case remoteEngine(host: String, need: String)
     /// The service has no container in the project.
     case notCreated(service: String, project: String)
     /// The service's container exists but does not run.
@@ -24,6 +26,7 @@ public enum ComposeError: Error, Sendable, Hashable, CustomStringConvertible {
         case .composeMissing: "compose-missing"
         case .engineUnreachable: "engine-unreachable"
         case .dockerFailed: "docker-error"
+        case .remoteEngine: "remote-engine"
         case .notCreated: "not-created"
         case .notRunning: "container-not-running"
         case .cancelled: "cancelled"
@@ -40,6 +43,8 @@ public enum ComposeError: Error, Sendable, Hashable, CustomStringConvertible {
             "the Docker engine did not answer (\(message)); start it or check DOCKER_HOST and socket permissions"
         case .dockerFailed(let command, let message):
             "\(command) failed: \(message)"
+        case .remoteEngine(let host, let need):
+            "the engine at \(host) is not known to be on this machine; \(need)"
         case .notCreated(let service, let project):
             "service '\(service)' has no container in project '\(project)'; was it started with 'up'?"
         case .notRunning(let service, let container, let status):

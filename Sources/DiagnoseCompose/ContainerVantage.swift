@@ -33,10 +33,10 @@ public struct ContainerVantage: Sendable {
         // The namespace is found through the container's host pid, which only means something on this host.
         if let host = remoteEngine(environment) {
             return .failure(
-                .dockerFailed(
-                    command: "in: \(service)",
-                    message:
-                        "the engine at \(host) is not known to be on this machine; in: SERVICE enters the container's network through its host pid, so it needs the local engine's unix socket"
+                .remoteEngine(
+                    host: host,
+                    need:
+                        "in: \(service) enters the container's network through its host pid, so it needs the local engine's unix socket: run diagnose on the engine's host"
                 ))
         }
         let project = compose.project(selector)

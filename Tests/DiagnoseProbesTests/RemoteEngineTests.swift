@@ -1,0 +1,67 @@
+import DiagnoseCompose
+import DiagnosePlatform
+import DiagnoseTestSupport
+import Foundation
+import Testing
+
+@testable import DiagnoseProbes
+
+/// The engine reached as a remote one: DOCKER_HOST=tcp://127.0.0.1:PORT, where PORT is a relay (Fixtures/
+/// tcp_relay.py, loopback only, stopped by pid) to the local engine's socket. What can be seen remotely is the same
+/// as over the socket; what needs the engine's host (entering a container's network) says so.
+@Suite(.serialized) struct RemoteEngineTests {
+    static let socketPresent = FileManager.default.fileExists(atPath: EngineEndpoint.defaultSocket)
+
+    /// Starts the relay and returns it with its DOCKER_HOST.
+    func relay() async throws -> (TestProcess, String) {
+        let script = try #require(
+            Bundle.module.url(forResource: "tcp_relay", withExtension: "py", subdirectory: "Fixtures"))
+        let port = try Loopback.freePort()
+        let process = try TestProcess("/usr/bin/python3", [script.path, String(port), EngineEndpoint.defaultSocket])
+        try await Loopback.waitUntilListening(port: port)
+        return (process, "tcp://127.0.0.1:\(port)")
+    }
+
+    func adapter(_ dockerHost: String?, _ directory: String) -> ComposeAdapter {
+        var environment = ProcessInfo.processInfo.environment
+        environment["DOCKER_HOST"] = dockerHost
+        environment["DIAGNOSE_COMPOSE"] = "v2"
+        return ComposeAdapter(environment: environment, workingDirectory: directory)
+    }
+
+    @Test(.enabled(if: socketPresent)) func stateAndLogsOverTCPAreTheSocketsAndInSaysWhyItCannot() async throws {
+        let directory = try await DockerTestStack.shared.directory()
+        let (relay, host) = try await relay()
+        defer { relay.stop() }
+        let local = adapter(nil, directory)
+        let remote = adapter(host, directory)
+
+        let overSocket = try await local.state(of: DockerTestStack.projectName).get()
+        let overTCP = try await remote.state(of: DockerTestStack.projectName).get()
+        #expect(!overTCP.containers.isEmpty)
+        #expect(overTCP.containers.map(\.id).sorted() == overSocket.containers.map(\.id).sorted())
+        #expect(overTCP.containers.map(\.state.status).sorted() == overSocket.containers.map(\.state.status).sorted())
+        #expect(remote.engineRequests > 0 && remote.processesStarted == 0)
+
+        let socketLog = try await local.logs(
+            of: "crashing", in: DockerTestStack.projectName, tail: 50, timestamps: false, timeout: .seconds(20)
+        ).get()
+        let tcpLog = try await remote.logs(
+            of: "crashing", in: DockerTestStack.projectName, tail: 50, timestamps: false, timeout: .seconds(20)
+        ).get()
+        #expect(!tcpLog.1.stdout.isEmpty)
+        #expect(tcpLog.1.stdout == socketLog.1.stdout)
+
+        var environment = ProcessInfo.processInfo.environment
+        environment["DOCKER_HOST"] = host
+        let vantage = await ContainerVantage.locate(
+            "plain", selector: ComposeProject.Selector(name: DockerTestStack.projectName), compose: remote,
+            environment: environment, cancellation: CancellationFlag())
+        guard case .failure(let error) = vantage else {
+            Issue.record("in: on a remote engine must not stand in the container")
+            return
+        }
+        #expect(error.cause == "remote-engine")
+        #expect(error.description.contains(host) && error.description.contains("run diagnose on the engine's host"))
+    }
+}
