@@ -3,6 +3,10 @@ import DiagnoseProbes
 import Foundation
 import Yams
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Why runbooks could not be loaded.
 public enum RunbookError: Error, Sendable, CustomStringConvertible {
     /// A file or folder could not be read.
@@ -43,18 +47,22 @@ public struct RunbookLoader: Sendable {
     }
 
     /// Reads a file's text, refusing what is not a readable, reasonably sized UTF-8 file.
+    ///
+    /// Only regular files are opened for reading. A FIFO would block the open (and then the read) until a writer
+    /// came, a device may do anything when opened, and a socket cannot be opened at all. So the path is first
+    /// `stat`ed, which refuses them without opening anything; and because the entry may be replaced between that
+    /// `stat` and the `open`, the open is non-blocking (a FIFO swapped in meanwhile returns at once instead of
+    /// waiting) and without a controlling terminal, and `fstat` on the opened descriptor decides again.
     static func read(_ path: String) throws(RunbookError) -> String {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw .unreadable(path: path, reason: "no such file")
-        }
-        guard !isDirectory.boolValue else {
-            throw .unreadable(path: path, reason: "is a folder, expected a runbook file")
-        }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw .unreadable(path: path, reason: "cannot be read (check its permissions)")
-        }
-        defer { try? handle.close() }
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw .unreadable(path: path, reason: Self.reason(errno: errno)) }
+        try Self.requireRegular(info, path: path)
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { throw .unreadable(path: path, reason: Self.reason(errno: errno)) }
+        defer { close(fd) }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: false)
+        guard fstat(fd, &info) == 0 else { throw .unreadable(path: path, reason: Self.reason(errno: errno)) }
+        try Self.requireRegular(info, path: path)
         let data = (try? handle.read(upToCount: maximumFileSize + 1)) ?? Data()
         guard data.count <= maximumFileSize else {
             throw .unreadable(path: path, reason: "is larger than \(maximumFileSize / 1_048_576) MiB; not a runbook")
@@ -68,6 +76,35 @@ public struct RunbookLoader: Sendable {
             ])
         }
         return text
+    }
+
+    /// Refuses anything but a regular file, naming what it is.
+    static func requireRegular(_ info: stat, path: String) throws(RunbookError) {
+        let kind: String
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return
+        case S_IFDIR: throw .unreadable(path: path, reason: "is a folder, expected a runbook file")
+        case S_IFIFO: kind = "a FIFO (named pipe)"
+        case S_IFSOCK: kind = "a socket"
+        case S_IFCHR: kind = "a character device"
+        case S_IFBLK: kind = "a block device"
+        default: kind = "not a regular file"
+        }
+        throw .unreadable(
+            path: path,
+            reason: "is \(kind), not a regular file; a runbook must be a regular file: remove it, or rename it "
+                + "so that it does not end in .yml or .yaml")
+    }
+
+    /// Why a runbook file cannot be opened, from `errno`.
+    static func reason(errno code: Int32) -> String {
+        switch code {
+        case ENOENT, ENOTDIR: "no such file"
+        case EACCES, EPERM: "cannot be read (check its permissions)"
+        case ELOOP: "is a symbolic link loop"
+        case ENXIO: "cannot be opened (a socket or a device without a driver); a runbook must be a regular file"
+        default: "cannot be read: \(String(cString: strerror(code)))"
+        }
     }
 
     /// The line and column of the first byte that is not UTF-8.

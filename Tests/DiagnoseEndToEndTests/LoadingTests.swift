@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Loading the runbooks through the built binary: what is not a regular file in the folder is refused without being
+/// opened for a blocking read.
+@Suite struct LoadingTests {
+    static let refusal = "not a regular file; a runbook must be a regular file"
+
+    /// A folder holding one good runbook, a FIFO, a unix socket and a character device, each named like a runbook.
+    func specialFilesWorkspace() throws -> URL {
+        let folder = try workspace(["runbooks/good.yml": commandRunbook("true")])
+        let runbooks = folder.appendingPathComponent("runbooks").path
+        #expect(mkfifo("\(runbooks)/fifo.yml", 0o644) == 0)
+        // The device is /dev/null's (major 1, minor 3, as glibc encodes them): reading it would not block, so only the
+        // refusal keeps it out.
+        #expect(mknod("\(runbooks)/device.yml", S_IFCHR | 0o644, dev_t((1 << 8) | 3)) == 0)
+        try bindUnixSocket(at: "\(runbooks)/socket.yml")
+        return folder
+    }
+
+    @Test func listShowsTheGoodRunbooksAndRefusesEachSpecialFile() async throws {
+        let folder = try specialFilesWorkspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = await diagnose(["list"], in: folder)
+        #expect(run.status == 65)
+        #expect(run.stdout.contains("good"))
+        #expect(run.stderr.contains("runbooks/fifo.yml: error: is a FIFO (named pipe), \(Self.refusal)"))
+        #expect(run.stderr.contains("runbooks/socket.yml: error: is a socket, \(Self.refusal)"))
+        #expect(run.stderr.contains("runbooks/device.yml: error: is a character device, \(Self.refusal)"))
+        #expect(run.stderr.contains("3 problem(s) in the runbooks"))
+    }
+
+    @Test(arguments: [["validate"], ["--all"], ["validate", "runbooks/fifo.yml"], ["runbooks/fifo.yml"]])
+    func specialFilesEndWithTheirErrorInsteadOfBlocking(_ arguments: [String]) async throws {
+        let folder = try specialFilesWorkspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = await diagnose(arguments, in: folder)
+        #expect(run.status == 65)
+        #expect(run.stderr.contains("runbooks/fifo.yml: error: is a FIFO (named pipe), \(Self.refusal)"))
+    }
+
+    @Test func aFIFOGivenAsTheRunbooksFolderIsNoFolder() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(mkfifo(folder.appendingPathComponent("runbooks").path, 0o644) == 0)
+        let run = await diagnose(["--all", "--runbooks", "runbooks"], in: folder)
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("no runbooks folder at 'runbooks'"))
+    }
+}
+
+/// Binds a unix socket at `path`, leaving the socket file behind once the descriptor is closed.
+func bindUnixSocket(at path: String) throws {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    #expect(fd >= 0)
+    defer { close(fd) }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    try #require(bytes.count < MemoryLayout.size(ofValue: address.sun_path))
+    withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+        for (index, byte) in bytes.enumerated() { buffer[index] = byte }
+    }
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+        }
+    }
+    #expect(bound == 0)
+}
