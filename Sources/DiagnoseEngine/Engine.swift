@@ -30,6 +30,8 @@ public struct Engine: Sendable {
     public var deadline: Duration
     /// Hides secrets in everything the run reports.
     public var redactor: Redactor
+    /// The part of the deadline already used before the run began (loading the runbooks); the run gets the rest.
+    public var alreadySpent: Duration = .zero
     /// Extra time a probe gets past its timeout before the engine stops waiting for it.
     public var grace: Duration = .milliseconds(500)
 
@@ -67,7 +69,7 @@ public struct Engine: Sendable {
         }
         if runbooks.isEmpty { ending.deliver(.complete) }
         let timer = Task {
-            try? await Task.sleep(for: deadline)
+            try? await Task.sleep(for: max(.zero, deadline - alreadySpent))
             if !Task.isCancelled { ending.deliver(.deadline) }
         }
         let how = await withTaskCancellationHandler {

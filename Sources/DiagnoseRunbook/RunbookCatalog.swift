@@ -23,8 +23,11 @@ public struct RunbookCatalog: Sendable {
         !references.isEmpty && references.allSatisfy(isFile)
     }
 
-    /// Loads every `.yml`/`.yaml` file of the given paths; a folder contributes its runbook files.
-    public static func load(_ paths: [String], loader: RunbookLoader = RunbookLoader()) -> RunbookCatalog {
+    /// Loads every `.yml`/`.yaml` file of the given paths; a folder contributes its runbook files. `progress`, when
+    /// given, is told which file is being read and parsed.
+    public static func load(
+        _ paths: [String], loader: RunbookLoader = RunbookLoader(), progress: LoadProgress? = nil
+    ) -> RunbookCatalog {
         var files: [String] = []
         var unreadable: [RunbookError] = []
         for path in paths {
@@ -34,6 +37,7 @@ public struct RunbookCatalog: Sendable {
                 continue
             }
             if isDirectory.boolValue {
+                progress?.enter("listing the folder \(path)")
                 guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else {
                     unreadable.append(.unreadable(path: path, reason: "cannot list the folder (check its permissions)"))
                     continue
@@ -48,7 +52,9 @@ public struct RunbookCatalog: Sendable {
         var runbooks: [Runbook] = []
         var findings: [Finding] = []
         var firstByID: [String: Runbook] = [:]
-        for file in files {
+        for (index, file) in files.enumerated() {
+            let position = "\(file) (file \(index + 1) of \(files.count))"
+            progress?.enter("reading \(position)")
             let text: String
             do {
                 text = try RunbookLoader.read(file)
@@ -56,6 +62,7 @@ public struct RunbookCatalog: Sendable {
                 if case .invalid(let located) = error { findings += located } else { unreadable.append(error) }
                 continue
             }
+            progress?.enter("parsing \(position)")
             let (runbook, fileFindings) = loader.parse(text, file: file)
             findings += fileFindings
             guard let runbook else { continue }
@@ -70,6 +77,7 @@ public struct RunbookCatalog: Sendable {
             firstByID[runbook.id] = runbook
             if fileFindings.isEmpty { runbooks.append(runbook) }
         }
+        progress?.enter("checking the \(runbooks.count) runbooks read")
         return RunbookCatalog(
             runbooks: runbooks.sorted { $0.id < $1.id }, findings: RunbookLoader.sorted(findings),
             unreadable: unreadable, warnings: RunbookLoader.sorted(runbooks.flatMap(\.unmarkedStateChanges)))

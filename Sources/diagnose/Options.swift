@@ -38,13 +38,13 @@ struct RunbookOptions: ParsableArguments {
     }
 
     /// Loads the folder, printing findings and exiting 65 when any runbook is invalid.
-    func loadCatalog() throws -> RunbookCatalog {
+    func loadCatalog(progress: LoadProgress? = nil) throws -> RunbookCatalog {
         let directory = resolvedDirectory()
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ValidationError("no runbooks folder at '\(directory)'; pass --runbooks DIR or set DIAGNOSE_RUNBOOKS")
         }
-        return RunbookCatalog.load([directory])
+        return RunbookCatalog.load([directory], progress: progress)
     }
 }
 

@@ -79,15 +79,35 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let plan: RunPlan
+        // The deadline counts from here: loading the runbooks gets it all, the run whatever loading left.
+        let startedAt = Date()
+        let clock = ContinuousClock()
+        let began = clock.now
+        let deadline = options.deadlineDuration
+        let progress = LoadProgress()
+        let (runbooks, all, source, options) = (runbooks, all, source, options)
+        let loading = await LoadingDeadline.run(within: deadline) {
+            try RunPlan(runbooks: runbooks, all: all, source: source, options: options, progress: progress)
+        }
+        guard case .finished(let loaded) = loading else {
+            // The loader thread is left behind: the process exits with this report.
+            let report = LoadingDeadline.report(
+                references: runbooks, all: all, folder: source.resolvedDirectory(), deadline: deadline,
+                progress: progress.current, startedAt: startedAt, elapsedMs: began.duration(to: clock.now).milliseconds)
+            try emit(
+                report.rendered(as: format, colour: output == nil && useColour(), verbose: options.verbose), to: output)
+            throw ExitCode(report.exitStatus.rawValue)
+        }
+        var plan: RunPlan
         do {
-            plan = try RunPlan(runbooks: runbooks, all: all, source: source, options: options)
+            plan = try loaded.get()
         } catch  where format == .nagios {
             // A monitoring check must answer in the plugin's terms: anything but 0-3 is "out of bounds".
             print("DIAGNOSE UNKNOWN - \(Self.nagiosReason(error))")
             throw ExitCode(ExitStatus.unknown.rawValue)
         }
         if let interval = watch.flatMap(Duration.parse) { try await watch(plan, every: interval) }
+        plan.engine.alreadySpent = began.duration(to: clock.now)
         let report = await plan.runInterruptibly()
         let rendered = report.rendered(
             as: format, colour: output == nil && useColour(), verbose: options.verbose)
@@ -133,9 +153,14 @@ struct RunCommand: AsyncParsableCommand {
 
 extension RunPlan {
     /// Plans the run the command line asks for; an invalid runbook exits 65, a usage problem 64.
-    init(runbooks ids: [String], all: Bool, source: RunbookOptions, options: RunOptions) throws {
-        let catalog = RunbookCatalog.areFiles(ids) ? RunbookCatalog.load(ids) : try source.loadCatalog()
+    init(
+        runbooks ids: [String], all: Bool, source: RunbookOptions, options: RunOptions, progress: LoadProgress? = nil
+    ) throws {
+        let catalog =
+            RunbookCatalog.areFiles(ids)
+            ? RunbookCatalog.load(ids, progress: progress) : try source.loadCatalog(progress: progress)
         try exitOnFindings(catalog)
+        progress?.enter("resolving the inputs")
         do {
             try self.init(
                 catalog: catalog, references: ids, all: all, folder: source.resolvedDirectory(),

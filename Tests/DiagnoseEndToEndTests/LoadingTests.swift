@@ -6,7 +6,7 @@ import Testing
 #endif
 
 /// Loading the runbooks through the built binary: what is not a regular file in the folder is refused without being
-/// opened for a blocking read.
+/// opened for a blocking read, and `--deadline` bounds loading as well as running.
 @Suite struct LoadingTests {
     static let refusal = "not a regular file; a runbook must be a regular file"
 
@@ -50,6 +50,45 @@ import Testing
         let run = await diagnose(["--all", "--runbooks", "runbooks"], in: folder)
         #expect(run.status == 64)
         #expect(run.stderr.contains("no runbooks folder at 'runbooks'"))
+    }
+
+    /// One runbook of a 100 000-step chain: seconds to load in a debug build, far beyond the deadline given.
+    func hugeChainWorkspace() throws -> URL {
+        let steps = 100_000
+        var lines = ["title: Chain", "description: A very long chain.", "start: s0", "steps:"]
+        lines.reserveCapacity(steps + 6)
+        for step in 0..<steps {
+            let next = step + 1 < steps ? "s\(step + 1)" : "d"
+            lines.append("  s\(step): {title: t,probe: command,with: {shell: x},on: {pass: \(next),fail: d}}")
+        }
+        lines += ["diagnoses:", "  d: {severity: ok, title: Done}", ""]
+        return try workspace(["runbooks/chain.yml": lines.joined(separator: "\n")])
+    }
+
+    @Test(arguments: ["json", "text"])
+    func aDeadlineReachedWhileLoadingEndsInconclusive(_ format: String) async throws {
+        let folder = try hugeChainWorkspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = await diagnose(["--all", "--deadline", "50ms", "--format", format], in: folder)
+        #expect(run.status == 3)
+        #expect(run.stdout.contains("Deadline of 50ms reached while loading the runbooks"))
+        #expect(run.stdout.contains("runbooks/chain.yml (file 1 of 1)"))
+        if format == "json" {
+            let report = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+            #expect(report?["stopped"] as? String == "deadline")
+            #expect(report?["status"] as? String == "unknown")
+            let runbooks = report?["runbooks"] as? [[String: Any]]
+            #expect((runbooks?.first?["diagnosis"] as? [String: Any])?["id"] as? String == "incomplete")
+        }
+    }
+
+    @Test func aDeadlineReachedWhileLoadingNamesTheRunbooksAskedFor() async throws {
+        let folder = try hugeChainWorkspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = await diagnose(["chain", "--deadline", "50ms", "--format", "nagios"], in: folder)
+        #expect(run.status == 3)
+        #expect(run.stdout.hasPrefix("DIAGNOSE UNKNOWN"))
+        #expect(run.stdout.contains("chain"))
     }
 }
 
