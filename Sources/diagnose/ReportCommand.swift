@@ -67,9 +67,19 @@ struct ReportCommand: AsyncParsableCommand {
     func run() async throws {
         let previous = try readPrevious()
         let destination = output == "-" ? nil : try checkedDestination()
-        let plan = try RunPlan(
+        let plan: RunPlan?
+        let run: RunReport
+        switch try await RunPlan.planned(
             runbooks: runbooks, all: all || runbooks.isEmpty, source: source, options: options)
-        let run = await plan.runInterruptibly()
+        {
+        case .ready(let ready):
+            plan = ready
+            run = await ready.runInterruptibly()
+        case .loadingTooSlow(let report):
+            // Nothing ran: the report says so, and the files are written as for any run stopped by its deadline.
+            plan = nil
+            run = report
+        }
 
         let environment = ProcessInfo.processInfo.environment
         let directory = FileManager.default.currentDirectoryPath
@@ -79,11 +89,14 @@ struct ReportCommand: AsyncParsableCommand {
             user: CurrentUser.name(environment: environment),
             projectDirectory: directory,
             composeProject: HandoffReport.Metadata.composeProject(
-                inputs: run.runbooks.map(\.inputs), environment: environment, envFile: plan.envFile,
+                inputs: run.runbooks.map(\.inputs), environment: environment, envFile: plan?.envFile ?? [:],
                 directory: directory),
             command: (["diagnose"] + CommandLine.arguments.dropFirst().map(shellQuoted)).joined(separator: " "))
-        let report = plan.handoff(run, metadata: metadata, previous: previous, previousPath: since ?? "")
-        let markdown = MarkdownRenderer().render(report, runbooks: plan.reportedRunbooks)
+        let report =
+            plan?.handoff(run, metadata: metadata, previous: previous, previousPath: since ?? "")
+            ?? HandoffReport(run: run, metadata: metadata, previous: previous, previousPath: since ?? "")
+            .redacted(by: Self.redactorWithoutPlan(environment: environment, overrides: options.overrides))
+        let markdown = MarkdownRenderer().render(report, runbooks: plan?.reportedRunbooks ?? [])
 
         if let (path, jsonPath) = destination.map({ ($0, Self.jsonPath(for: $0)) }) {
             write(markdown: markdown, json: report.json(), to: path, jsonPath: jsonPath)
@@ -92,6 +105,15 @@ struct ReportCommand: AsyncParsableCommand {
             print(format == .json ? report.json() : markdown, terminator: "")
         }
         throw ExitCode(report.run.exitStatus.rawValue)
+    }
+
+    /// What hides secrets when loading outlasted the deadline and there is no plan to ask: the standard rules, the
+    /// environment's secret-looking values and the secret `--set` values (the command line is in the metadata).
+    static func redactorWithoutPlan(environment: [String: String], overrides: [String: String]) -> Redactor {
+        var redactor = Redactor.standard
+        redactor.learn(from: environment)
+        for (name, value) in overrides where Redactor.isSecretName(name) { redactor.add(value) }
+        return redactor
     }
 
     /// The previous report, or a usage error naming the file and what it is instead.

@@ -79,35 +79,23 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        // The deadline counts from here: loading the runbooks gets it all, the run whatever loading left.
-        let startedAt = Date()
-        let clock = ContinuousClock()
-        let began = clock.now
-        let deadline = options.deadlineDuration
-        let progress = LoadProgress()
-        let (runbooks, all, source, options) = (runbooks, all, source, options)
-        let loading = await LoadingDeadline.run(within: deadline) {
-            try RunPlan(runbooks: runbooks, all: all, source: source, options: options, progress: progress)
-        }
-        guard case .finished(let loaded) = loading else {
-            // The loader thread is left behind: the process exits with this report.
-            let report = LoadingDeadline.report(
-                references: runbooks, all: all, folder: source.resolvedDirectory(), deadline: deadline,
-                progress: progress.current, startedAt: startedAt, elapsedMs: began.duration(to: clock.now).milliseconds)
-            try emit(
-                report.rendered(as: format, colour: output == nil && useColour(), verbose: options.verbose), to: output)
-            throw ExitCode(report.exitStatus.rawValue)
-        }
-        var plan: RunPlan
+        let planned: PlannedRun
         do {
-            plan = try loaded.get()
+            planned = try await RunPlan.planned(runbooks: runbooks, all: all, source: source, options: options)
         } catch  where format == .nagios {
             // A monitoring check must answer in the plugin's terms: anything but 0-3 is "out of bounds".
             print("DIAGNOSE UNKNOWN - \(Self.nagiosReason(error))")
             throw ExitCode(ExitStatus.unknown.rawValue)
         }
+        let plan: RunPlan
+        switch planned {
+        case .ready(let ready): plan = ready
+        case .loadingTooSlow(let report):
+            try emit(
+                report.rendered(as: format, colour: output == nil && useColour(), verbose: options.verbose), to: output)
+            throw ExitCode(report.exitStatus.rawValue)
+        }
         if let interval = watch.flatMap(Duration.parse) { try await watch(plan, every: interval) }
-        plan.engine.alreadySpent = began.duration(to: clock.now)
         let report = await plan.runInterruptibly()
         let rendered = report.rendered(
             as: format, colour: output == nil && useColour(), verbose: options.verbose)
@@ -151,7 +139,42 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
+/// A run planned within its deadline, or the report of a deadline that passed while the runbooks were loading.
+enum PlannedRun {
+    /// Loaded in time; the plan's engine has what loading left of the deadline.
+    case ready(RunPlan)
+    /// Loading outlasted the deadline: the inconclusive report to print (exit 3).
+    case loadingTooSlow(RunReport)
+}
+
 extension RunPlan {
+    /// Plans the run within `--deadline`, counted from now: loading the runbooks runs on its own thread, and when it
+    /// outlasts the deadline the run ends with an inconclusive report saying where loading was, without waiting for
+    /// it (the abandoned loader ends with the process). An invalid runbook exits 65, a usage problem 64.
+    static func planned(
+        runbooks ids: [String], all: Bool, source: RunbookOptions, options: RunOptions
+    ) async throws -> PlannedRun {
+        let startedAt = Date()
+        let clock = ContinuousClock()
+        let began = clock.now
+        let progress = LoadProgress()
+        let loading = await LoadingDeadline.run(within: options.deadlineDuration) {
+            try RunPlan(runbooks: ids, all: all, source: source, options: options, progress: progress)
+        }
+        switch loading {
+        case .finished(let result):
+            var plan = try result.get()
+            plan.engine.alreadySpent = began.duration(to: clock.now)
+            return .ready(plan)
+        case .expired:
+            return .loadingTooSlow(
+                LoadingDeadline.report(
+                    references: ids, all: all, folder: source.resolvedDirectory(), deadline: options.deadlineDuration,
+                    progress: progress.current, startedAt: startedAt,
+                    elapsedMs: began.duration(to: clock.now).milliseconds))
+        }
+    }
+
     /// Plans the run the command line asks for; an invalid runbook exits 65, a usage problem 64.
     init(
         runbooks ids: [String], all: Bool, source: RunbookOptions, options: RunOptions, progress: LoadProgress? = nil

@@ -90,6 +90,20 @@ import Testing
         #expect(run.stdout.hasPrefix("DIAGNOSE UNKNOWN"))
         #expect(run.stdout.contains("chain"))
     }
+
+    @Test func aReportWhoseLoadingOutlastsTheDeadlineIsWrittenInconclusive() async throws {
+        let folder = try hugeChainWorkspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = await diagnose(
+            ["report", "--deadline", "50ms", "--set", "API_TOKEN=hunter2-secret", "--output", "r.md"], in: folder)
+        #expect(run.status == 3)
+        let markdown = try String(contentsOf: folder.appendingPathComponent("r.md"), encoding: .utf8)
+        let json = try String(contentsOf: folder.appendingPathComponent("r.json"), encoding: .utf8)
+        #expect(markdown.contains("Deadline of 50ms reached while loading the runbooks"))
+        #expect(json.contains("\"stopped\" : \"deadline\""))
+        // The command line is in the report's metadata: the secret --set value must be hidden there too.
+        #expect(!markdown.contains("hunter2-secret") && !json.contains("hunter2-secret"))
+    }
 }
 
 /// Binds a unix socket at `path`, leaving the socket file behind once the descriptor is closed.
