@@ -12,6 +12,7 @@ let package = Package(
         fuzzer("FuzzRunbook", ["DiagnoseRunbook", "DiagnosePlatform"]),
         fuzzer("FuzzEnvFile", ["DiagnosePlatform"]),
         fuzzer("FuzzRESP", ["DiagnoseProbes"]),
+        fuzzer("FuzzRedaction", ["DiagnoseReport", "DiagnosePlatform"]),
     ]
 )
 

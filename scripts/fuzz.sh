@@ -22,7 +22,7 @@ seconds=${FUZZ_SECONDS:-60}
 seed=${FUZZ_SEED:-20261202}
 out=${FUZZ_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/diagnose-fuzz.XXXXXX")}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(runbook envfile resp)
+[ ${#targets[@]} -gt 0 ] || targets=(runbook envfile resp redaction)
 # Foundation's _CFRegularExpressionCreate leaks its copy of every pattern longer than 256 UTF-16 units (the copy is
 # freed on its error path only); that one frame is suppressed, nothing else (docs/fuzzing.md).
 suppressions=${FUZZ_LSAN_SUPPRESSIONS:-$PWD/Fuzz/lsan.supp}
@@ -49,7 +49,8 @@ for target in "${targets[@]}"; do
         runbook) executable=FuzzRunbook runs=${FUZZ_RUNS:-20000} seeds=(runbooks Tests/DiagnoseRunbookTests/Fixtures/malformed) ;;
         envfile) executable=FuzzEnvFile runs=${FUZZ_RUNS:-300000} ;;
         resp) executable=FuzzRESP runs=${FUZZ_RUNS:-300000} ;;
-        *) echo "fuzz: unknown target '$target'; targets are runbook, envfile and resp" >&2; exit 2 ;;
+        redaction) executable=FuzzRedaction runs=${FUZZ_RUNS:-10000} ;;
+        *) echo "fuzz: unknown target '$target'; targets are runbook, envfile, resp and redaction" >&2; exit 2 ;;
     esac
     mkdir -p "$out/$target/corpus" "$out/$target/findings"
     limits=(-timeout=10 -rss_limit_mb=2048 -max_len=65536)
