@@ -52,7 +52,8 @@ import Testing
         let file = Self.service + "    \(key)\n  b:\n    image: busybox\n"
         let observation = try await observe(file)
         #expect((observation.cause == "swarm-refused") == refused, "\(key): \(observation.summary)")
-        let accepted = try #require(try await dockerStackAccepts(file), "the docker CLI is needed")
+        let verdict: Bool? = try await dockerStackAccepts(file)
+        let accepted = try #require(verdict, "the docker CLI is needed")
         #expect(accepted == !refused, "docker stack config and the check disagree on \(key)")
     }
 
