@@ -67,6 +67,17 @@ public struct ComposeConfigOutput: Sendable, Hashable {
     public var result: ProcessResult
 }
 
+/// A service's log as read for a probe.
+public struct ServiceLog: Sendable, Hashable {
+    /// The container whose run the log is of: the service's first current one (for a stack, the newest task's
+    /// when none is current).
+    public var container: ContainerInfo
+    /// What was read, both streams in order in `stdout`.
+    public var result: ProcessResult
+    /// The docker command that reads the same lines, for the evidence.
+    public var command: String
+}
+
 /// A program run inside a service's container with `docker exec`.
 public struct ContainerExecution: Sendable, Hashable {
     /// The container it ran in.
@@ -94,11 +105,13 @@ public final class ComposeAdapter: Sendable {
     private let dockerPath: String?
     private let states = SingleFlight<String, Result<ProjectState, ComposeError>>()
     private let configs = SingleFlight<ComposeProject, Result<ComposeConfigOutput, ComposeError>>()
-    private let logReads = SingleFlight<LogRead, Result<(ContainerInfo, ProcessResult), ComposeError>>()
+    private let logReads = SingleFlight<LogRead, Result<ServiceLog, ComposeError>>()
     private let started = Atomic<Int>(0)
     private let requests = Atomic<Int>(0)
     private let endpoint: Result<EngineEndpoint, ComposeError>
     private let engines = SingleFlight<String, Result<DockerEngine, ComposeError>>()
+    /// Compose, a Swarm stack, or the first of them found (`DIAGNOSE_ORCHESTRATOR`).
+    public let orchestrator: Result<Orchestrator, ComposeError>
 
     /// An adapter for this environment; finding compose costs a few file checks, no process.
     public init(environment: [String: String], workingDirectory: String, stateTimeout: Duration = .seconds(10)) {
@@ -108,6 +121,7 @@ public final class ComposeAdapter: Sendable {
         cli = ComposeCLI.detect(environment: environment)
         dockerPath = ComposeCLI.executable(named: "docker", environment: environment)
         endpoint = EngineEndpoint.resolve(environment: environment)
+        orchestrator = Orchestrator.from(environment: environment)
     }
 
     /// The engine's endpoint as the environment names it, or why it names none usable.
@@ -228,14 +242,35 @@ public final class ComposeAdapter: Sendable {
     private func readState(_ project: String, cancellation: CancellationFlag?) async -> Result<
         ProjectState, ComposeError
     > {
+        let orchestrator: Orchestrator
+        switch self.orchestrator {
+        case .failure(let error): return .failure(error)
+        case .success(let chosen): orchestrator = chosen
+        }
         if usesEngineAPI {
             let timeout = stateTimeout
             return await withEngine(cancellation: cancellation) { client, flags in
-                client.containerIDs(project: project, timeout: timeout, cancellation: flags).flatMap { ids in
-                    self.requests.add(1 + ids.count, ordering: .relaxed)
-                    return client.projectState(ids: ids, project: project, timeout: timeout, cancellation: flags)
+                if orchestrator != .swarm {
+                    self.requests.add(1, ordering: .relaxed)
+                    switch client.containerIDs(project: project, timeout: timeout, cancellation: flags) {
+                    case .failure(let error): return .failure(error)
+                    case .success(let ids) where !ids.isEmpty || orchestrator == .compose:
+                        self.requests.add(ids.count, ordering: .relaxed)
+                        return client.projectState(ids: ids, project: project, timeout: timeout, cancellation: flags)
+                    case .success: break
+                    }
                 }
+                return self.readStack(
+                    project, client: client, required: orchestrator == .swarm, timeout: timeout, cancellation: flags)
             }
+        }
+        if orchestrator == .swarm {
+            return .failure(
+                .dockerFailed(
+                    command: "docker stack",
+                    message:
+                        "a Swarm stack is read through the Engine API, which diagnose does not dial over ssh; forward the manager's socket (ssh -L) and set DOCKER_HOST to it"
+                ))
         }
         let listing = await docker(
             ["ps", "-a", "-q", "--no-trunc", "--filter", "label=com.docker.compose.project=\(project)"],
@@ -265,6 +300,35 @@ public final class ComposeAdapter: Sendable {
         }
     }
 
+    /// The stack named `namespace`: its services and tasks, and its task containers on this node. Without a stack
+    /// (or a Swarm) and not `required`, the empty compose project it then is.
+    private func readStack(
+        _ namespace: String, client: DockerEngine, required: Bool, timeout: Duration, cancellation: [CancellationFlag]
+    ) -> Result<ProjectState, ComposeError> {
+        requests.add(1, ordering: .relaxed)
+        let stack: StackState
+        switch client.stack(namespace: namespace, timeout: timeout, cancellation: cancellation) {
+        case .failure(let error): return .failure(error)
+        case .success(nil) where required:
+            return .failure(
+                .dockerFailed(
+                    command: "GET /services",
+                    message:
+                        "the engine at \(client.endpoint) is not a Swarm manager: point DOCKER_HOST at a manager of the swarm, or use --orchestrator compose"
+                ))
+        case .success(nil): return .success(ProjectState(project: namespace, containers: []))
+        case .success(let found?): stack = found
+        }
+        if stack.services.isEmpty && !required { return .success(ProjectState(project: namespace, containers: [])) }
+        requests.add(stack.services.isEmpty ? 0 : 2, ordering: .relaxed)
+        return client.stackContainerIDs(namespace: namespace, timeout: timeout, cancellation: cancellation).flatMap {
+            ids in
+            self.requests.add(ids.count, ordering: .relaxed)
+            return client.projectState(ids: ids, project: namespace, timeout: timeout, cancellation: cancellation)
+                .map { found in ProjectState(project: namespace, containers: found.containers, stack: stack) }
+        }
+    }
+
     /// The service's first container (by replica number), or why there is none.
     public func container(
         of service: String, in project: String, cancellation: CancellationFlag? = nil
@@ -287,7 +351,7 @@ public final class ComposeAdapter: Sendable {
     public func logs(
         of service: String, in project: String, tail: Int, timestamps: Bool = false, timeout: Duration,
         cancellation: CancellationFlag? = nil
-    ) async -> Result<(ContainerInfo, ProcessResult), ComposeError> {
+    ) async -> Result<ServiceLog, ComposeError> {
         await logReads.value(for: LogRead(project: project, service: service, tail: tail, timestamps: timestamps)) {
             await self.readLogs(
                 of: service, in: project, tail: tail, timestamps: timestamps, timeout: timeout,
@@ -305,11 +369,19 @@ public final class ComposeAdapter: Sendable {
     private func readLogs(
         of service: String, in project: String, tail: Int, timestamps: Bool, timeout: Duration,
         cancellation: CancellationFlag?
-    ) async -> Result<(ContainerInfo, ProcessResult), ComposeError> {
-        let container: ContainerInfo
-        switch await self.container(of: service, in: project, cancellation: cancellation) {
+    ) async -> Result<ServiceLog, ComposeError> {
+        let state: ProjectState
+        switch await self.state(of: project, cancellation: cancellation) {
         case .failure(let error): return .failure(error)
-        case .success(let found): container = found
+        case .success(let found): state = found
+        }
+        if let stack = state.stack {
+            return await readServiceLogs(
+                of: service, in: stack, state: state, tail: tail, timestamps: timestamps, timeout: timeout,
+                cancellation: cancellation)
+        }
+        guard let container = state.containers(of: service).first else {
+            return .failure(.notCreated(service: service, project: project))
         }
         // Only the current run's lines (and a second before it, for a crash loop's previous attempt): an
         // error fixed by a restart must not be found again in the container's older history.
@@ -324,12 +396,10 @@ public final class ComposeAdapter: Sendable {
                     container.id, tty: container.config.tty, since: since, tail: tail, timestamps: timestamps,
                     limit: limit, timeout: timeout, cancellation: flags
                 ).map { stream in
-                    // Both streams in their order, as `docker logs` merged into one pipe gives them; the end kept.
-                    let kept = stream.combined.suffix(limit)
-                    let result = ProcessResult(
-                        ending: .exited(0), stdout: String(decoding: kept, as: UTF8.self), stderr: "",
-                        stdoutBytes: stream.combined.count, stderrBytes: 0, captureLimit: limit)
-                    return (container, result)
+                    ServiceLog(
+                        container: container, result: Self.merged(stream, limit: limit),
+                        command: Self.logCommand("docker logs", container.name, tail: tail, timestamps: timestamps)
+                            + (container.state.startedAt.map { " --since \($0) (this run)" } ?? ""))
                 }
             }
         }
@@ -347,9 +417,52 @@ public final class ComposeAdapter: Sendable {
                     return .failure(
                         .dockerFailed(command: "docker logs", message: answered.stdout.firstLine.truncated(to: 300)))
                 }
-                return .success((container, answered))
+                return .success(
+                    ServiceLog(
+                        container: container, result: answered,
+                        command: Self.logCommand("docker logs", container.name, tail: tail, timestamps: timestamps)
+                            + (container.state.startedAt.map { " --since \($0) (this run)" } ?? "")))
             }
         }
+    }
+
+    /// A stack service's log across its tasks (`docker service logs`), since its spec last changed (and a second
+    /// before): the attempts of the current deployment, the failed ones included, and none from before a fix.
+    private func readServiceLogs(
+        of service: String, in stack: StackState, state: ProjectState, tail: Int, timestamps: Bool, timeout: Duration,
+        cancellation: CancellationFlag?
+    ) async -> Result<ServiceLog, ComposeError> {
+        guard let found = stack.service(service),
+            let container = state.containers(of: service).first ?? state.latestContainer(of: service)
+        else { return .failure(.notCreated(service: service, project: stack.namespace)) }
+        let updated = found.updatedAt.flatMap(ContainerInfo.parseDockerDate)
+        let since = updated.map { String(Int($0.timeIntervalSince1970) - 1) }
+        let limit = 64 << 20
+        return await withEngine(cancellation: cancellation) { client, flags in
+            self.requests.add(1, ordering: .relaxed)
+            return client.serviceLogs(
+                found.id, since: since, tail: tail, timestamps: timestamps, limit: limit, timeout: timeout,
+                cancellation: flags
+            ).map { stream in
+                ServiceLog(
+                    container: container, result: Self.merged(stream, limit: limit),
+                    command: Self.logCommand("docker service logs", found.name, tail: tail, timestamps: timestamps)
+                        + (found.updatedAt.map { " --since \($0) (since the service last changed)" } ?? ""))
+            }
+        }
+    }
+
+    /// Both streams in their order, as `docker logs` merged into one pipe gives them; the end kept.
+    private static func merged(_ stream: EngineStream, limit: Int) -> ProcessResult {
+        let kept = stream.combined.suffix(limit)
+        return ProcessResult(
+            ending: .exited(0), stdout: String(decoding: kept, as: UTF8.self), stderr: "",
+            stdoutBytes: stream.combined.count, stderrBytes: 0, captureLimit: limit)
+    }
+
+    /// `$ docker logs --tail N [--timestamps] NAME`, for the evidence.
+    private static func logCommand(_ verb: String, _ name: String, tail: Int, timestamps: Bool) -> String {
+        "$ \(verb) --tail \(tail)\(timestamps ? " --timestamps" : "") \(name)"
     }
 
     /// Runs `argv` inside the service's running container (`docker exec`, no TTY, no stdin).

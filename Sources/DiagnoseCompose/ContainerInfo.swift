@@ -204,14 +204,30 @@ public struct ContainerInfo: Sendable, Hashable, Decodable {
             live.isEmpty ? (host?.portBindings ?? [:]).compactMapValues { $0 }.filter { !$0.value.isEmpty } : live
     }
 
-    /// The compose service it belongs to.
-    public var service: String? { config.labels["com.docker.compose.service"] }
+    /// The compose service it belongs to; for a Swarm task's container, its service's name within the stack
+    /// (`backend` for `NAMESPACE_backend`), the name compose gave it.
+    public var service: String? {
+        if let service = config.labels["com.docker.compose.service"] { return service }
+        guard let full = config.labels["com.docker.swarm.service.name"] else { return nil }
+        if let namespace = config.labels["com.docker.stack.namespace"], full.hasPrefix(namespace + "_") {
+            return String(full.dropFirst(namespace.count + 1))
+        }
+        return full
+    }
+
+    /// The Swarm task it runs, for a task's container.
+    public var taskID: String? { config.labels["com.docker.swarm.task.id"] }
 
     /// Whether `docker-compose run` made it, rather than `up`.
     public var isOneOff: Bool { config.labels["com.docker.compose.oneoff"]?.lowercased() == "true" }
 
-    /// Its replica number within the service.
-    public var number: Int { config.labels["com.docker.compose.container-number"].flatMap { Int($0) } ?? 0 }
+    /// Its replica number within the service: compose's container number, or a Swarm task's slot (the middle part
+    /// of `com.docker.swarm.task.name`, `NAMESPACE_service.SLOT.TASKID`).
+    public var number: Int {
+        if let number = config.labels["com.docker.compose.container-number"].flatMap({ Int($0) }) { return number }
+        let parts = config.labels["com.docker.swarm.task.name"]?.split(separator: ".") ?? []
+        return parts.count >= 3 ? Int(parts[parts.count - 2]) ?? 0 : 0
+    }
 
     /// Whether it runs now.
     public var isRunning: Bool { state.status == "running" }
@@ -226,26 +242,45 @@ public struct ContainerInfo: Sendable, Hashable, Decodable {
     }
 }
 
-/// The containers of one compose project, read from the engine once.
+/// The containers of one compose project, read from the engine once; for a Swarm stack of that name, its services
+/// and tasks too, and the containers are the task containers on this node.
 public struct ProjectState: Sendable, Hashable {
     /// The project's name.
     public var project: String
-    /// Every container labelled with the project, one-off ones included.
+    /// Every container labelled with the project, one-off ones included; for a stack, every task container on this
+    /// node, those of ended tasks included.
     public var containers: [ContainerInfo]
+    /// The stack, when the project is one deployed to Swarm; nil for compose.
+    public var stack: StackState?
 
     /// Creates a state.
-    public init(project: String, containers: [ContainerInfo]) {
+    public init(project: String, containers: [ContainerInfo], stack: StackState? = nil) {
         self.project = project
         self.containers = containers
+        self.stack = stack
     }
 
-    /// The service's containers made by `up`, by replica number.
+    /// The service's containers made by `up`, by replica number; for a stack, the containers of the tasks Swarm
+    /// wants running now (an ended task's container is history), by slot.
     public func containers(of service: String) -> [ContainerInfo] {
-        containers.filter { $0.service == service && !$0.isOneOff }.sorted { $0.number < $1.number }
+        let own = containers.filter { $0.service == service && !$0.isOneOff }
+        guard let stack else { return own.sorted { $0.number < $1.number } }
+        let current = Set(stack.service(service)?.currentTasks.map(\.id) ?? [])
+        return own.filter { $0.taskID.map(current.contains) ?? false }.sorted { $0.number < $1.number }
     }
 
-    /// The services that have containers, sorted.
-    public var services: [String] { Set(containers.compactMap(\.service)).sorted() }
+    /// The service's most recent container of any task, running or ended: whose log and exit say what happened
+    /// when no current task has a container.
+    public func latestContainer(of service: String) -> ContainerInfo? {
+        containers.filter { $0.service == service && !$0.isOneOff }.max {
+            ($0.state.startedAt ?? "") < ($1.state.startedAt ?? "")
+        }
+    }
+
+    /// The services that have containers (for a stack, every service of it), sorted.
+    public var services: [String] {
+        Set(containers.compactMap(\.service) + (stack?.services.map(\.shortName) ?? [])).sorted()
+    }
 }
 
 extension ContainerInfo {

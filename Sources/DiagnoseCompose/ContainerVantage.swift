@@ -21,6 +21,8 @@ public struct ContainerVantage: Sendable {
     let names: [String: [String]]
     /// The project's services, running or not, so a stopped one fails to resolve as it does inside.
     let services: Set<String>
+    /// The project is a Swarm stack, whose DNS answers for services and tasks.
+    var isStack = false
 
     /// How the evidence names the vantage point.
     public var description: String { "from inside service '\(service)' (\(container.name))" }
@@ -56,7 +58,11 @@ public struct ContainerVantage: Sendable {
         for other in state.containers where other.isRunning {
             for (network, attachment) in other.networks where shared.contains(network) && !attachment.ipAddress.isEmpty
             {
-                let answers = Set([other.service, other.name].compactMap { $0 } + attachment.aliases)
+                var answers = Set([other.service, other.name].compactMap { $0 } + attachment.aliases)
+                // Swarm's DNS also answers to the full service name and to `tasks.NAME` (every task's address).
+                if let full = other.config.labels["com.docker.swarm.service.name"], let short = other.service {
+                    answers.formUnion([full, "tasks.\(full)", "tasks.\(short)"])
+                }
                 for name in answers where !(names[name] ?? []).contains(attachment.ipAddress) {
                     names[name, default: []].append(attachment.ipAddress)
                 }
@@ -64,8 +70,8 @@ public struct ContainerVantage: Sendable {
         }
         return .success(
             ContainerVantage(
-                service: service, container: container, names: names,
-                services: Set(state.containers.compactMap(\.service))))
+                service: service, container: container, names: names, services: Set(state.services),
+                isStack: state.stack != nil))
     }
 
     /// The engine's address when the environment (`DOCKER_HOST`, `DOCKER_CONTEXT`, the current context) names one
@@ -109,7 +115,12 @@ public struct ContainerVantage: Sendable {
     }
 
     func unresolvedMessage(_ host: String) -> String {
-        services.contains(host)
+        if isStack {
+            return services.contains(host)
+                ? "service '\(host)' has no running task on the stack's network, so its name does not resolve"
+                : "'\(host)' is no name on the stack's network (no running task answers to it)"
+        }
+        return services.contains(host)
             ? "Temporary failure in name resolution: service '\(host)' has no running container on the compose network"
             : "'\(host)' is no name on the compose network (no running container answers to it)"
     }

@@ -65,6 +65,20 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Shows the evidence of passing steps too.")
     var verbose = false
 
+    @Option(
+        help: ArgumentHelp(
+            "What runs the stack: compose, swarm (a stack from docker stack deploy), or auto (compose containers, else a stack of the project's name). Default: $DIAGNOSE_ORCHESTRATOR, else auto.",
+            valueName: "auto|compose|swarm"))
+    var orchestrator: String?
+
+    /// The process environment, with `--orchestrator` as `DIAGNOSE_ORCHESTRATOR` (which the adapter and the
+    /// runbooks' inputs read).
+    var environment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        if let orchestrator { environment["DIAGNOSE_ORCHESTRATOR"] = orchestrator.lowercased() }
+        return environment
+    }
+
     func validate() throws {
         for assignment in assignments where !assignment.contains("=") || assignment.hasPrefix("=") {
             throw ValidationError("--set '\(assignment)' must be NAME=VALUE")
@@ -73,6 +87,9 @@ struct RunOptions: ParsableArguments {
             throw ValidationError("--deadline '\(deadline)' is not a duration; write e.g. 30s, 2m or 500ms")
         }
         _ = parsed
+        if let orchestrator, !["auto", "compose", "swarm"].contains(orchestrator.lowercased()) {
+            throw ValidationError("--orchestrator '\(orchestrator)' must be auto, compose or swarm")
+        }
     }
 
     var deadlineDuration: Duration { Duration.parse(deadline) ?? .seconds(30) }

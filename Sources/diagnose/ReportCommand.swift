@@ -81,7 +81,7 @@ struct ReportCommand: AsyncParsableCommand {
             run = report
         }
 
-        let environment = ProcessInfo.processInfo.environment
+        let environment = options.environment
         let directory = FileManager.default.currentDirectoryPath
         let metadata = HandoffReport.Metadata(
             generatedAt: Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down)),

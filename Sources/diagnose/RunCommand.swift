@@ -187,8 +187,7 @@ extension RunPlan {
         do {
             try self.init(
                 catalog: catalog, references: ids, all: all, folder: source.resolvedDirectory(),
-                overrides: options.overrides, envFile: options.envFile,
-                environment: ProcessInfo.processInfo.environment,
+                overrides: options.overrides, envFile: options.envFile, environment: options.environment,
                 workingDirectory: FileManager.default.currentDirectoryPath, deadline: options.deadlineDuration)
         } catch .input(let error) {
             printError(error.description)

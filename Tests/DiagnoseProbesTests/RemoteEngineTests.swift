@@ -49,8 +49,8 @@ import Testing
         let tcpLog = try await remote.logs(
             of: "crashing", in: DockerTestStack.projectName, tail: 50, timestamps: false, timeout: .seconds(20)
         ).get()
-        #expect(!tcpLog.1.stdout.isEmpty)
-        #expect(tcpLog.1.stdout == socketLog.1.stdout)
+        #expect(!tcpLog.result.stdout.isEmpty)
+        #expect(tcpLog.result.stdout == socketLog.result.stdout)
 
         var environment = ProcessInfo.processInfo.environment
         environment["DOCKER_HOST"] = host

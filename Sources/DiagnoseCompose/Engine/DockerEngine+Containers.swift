@@ -7,7 +7,14 @@ extension DockerEngine {
     package func containerIDs(
         project: String, timeout: Duration, cancellation: [CancellationFlag]
     ) -> Result<[String], ComposeError> {
-        let filters = #"{"label":["com.docker.compose.project=\#(Self.jsonEscaped(project))"]}"#
+        listIDs(label: "com.docker.compose.project=\(project)", timeout: timeout, cancellation: cancellation)
+    }
+
+    /// The IDs of the containers carrying `label` (`NAME=value`), running or not.
+    package func listIDs(
+        label: String, timeout: Duration, cancellation: [CancellationFlag]
+    ) -> Result<[String], ComposeError> {
+        let filters = #"{"label":["\#(Self.jsonEscaped(label))"]}"#
         return send(
             "GET", "/containers/json", query: [("all", "1"), ("filters", filters)], timeout: timeout,
             readLimit: 16 << 20, cancellation: cancellation

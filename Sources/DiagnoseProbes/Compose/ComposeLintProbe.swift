@@ -9,7 +9,7 @@ import Yams
 /// same for compose v1 and v2.
 ///
 /// Causes: `missing-limits`, `missing-healthcheck`, `not-healthy-dependency`, `hardcoded-secret`, `localhost`,
-/// `host-port`, `unknown-host`, `wrong-port`, `unset`, `unset-variable`, `swarm-refused`, `swarm-differs` (fail);
+/// `host-port`, `unknown-host`, `wrong-port`, `unset`, `unset-variable`, `swarm-refused`, `swarm-differs`, `swarm` (fail);
 /// `unreadable`, `invalid` (error).
 public struct ComposeLintProbe: Probe {
     /// The causes of its fail and error observations: the strings runbooks route on and the JSON carries.
@@ -32,6 +32,8 @@ public struct ComposeLintProbe: Probe {
         case swarmDiffers = "swarm-differs"
         /// `docker stack deploy` would refuse the file (`swarm`).
         case swarmRefused = "swarm-refused"
+        /// `check: orchestrator`: the stack is deployed to Swarm.
+        case swarm
         /// A service URL names a host that is no service of the compose file.
         case unknownHost = "unknown-host"
         /// The file cannot be read (error).
@@ -53,6 +55,7 @@ public struct ComposeLintProbe: Probe {
         case serviceURL = "service-url"
         case envFile = "env-file"
         case swarm
+        case orchestrator
     }
 
     var file: String
@@ -63,6 +66,7 @@ public struct ComposeLintProbe: Probe {
     var variable: String?
     var port: Int?
     var variables: [String]
+    var orchestrator: String
 
     /// Builds the probe: `check`, and the arguments that check needs.
     public init(_ arguments: ProbeArguments) throws(ProbeArgumentError) {
@@ -81,6 +85,7 @@ public struct ComposeLintProbe: Probe {
         variable = try arguments.string("variable")
         port = try arguments.int("port", in: 1...65535)
         variables = try arguments.strings("variables") ?? []
+        orchestrator = try arguments.string("orchestrator")?.trimmingWhitespace().lowercased() ?? ""
         switch check {
         case .healthcheck where service == nil:
             throw ProbeArgumentError("service", "is required for check 'healthcheck'")
@@ -95,6 +100,7 @@ public struct ComposeLintProbe: Probe {
     }
 
     public func run(_ context: ProbeContext) async -> Observation {
+        if check == .orchestrator { return await whichOrchestrator(context) }
         // File reads block; they run on their own thread, never on the cooperative pool.
         let probe = self
         return await offload { probe.check(context) }
@@ -134,6 +140,7 @@ public struct ComposeLintProbe: Probe {
         case .serviceURL: return serviceURL(services, context: context)
         case .envFile: return checkEnvFile(context)
         case .swarm: return swarm(top, services: services, path: path, context: context)
+        case .orchestrator: return .error(Cause.invalid.rawValue, "the orchestrator is not read from the file")
         }
     }
 
@@ -341,6 +348,6 @@ extension ProbeKind {
     /// `compose-lint`: checks the compose file against the stack's rules.
     public static let composeLint = ProbeKind(
         name: "compose-lint", required: ["check"],
-        optional: ["file", "env_file", "service", "target", "variable", "port", "variables"]
+        optional: ["file", "env_file", "service", "target", "variable", "port", "variables", "orchestrator"]
     ) { arguments throws(ProbeArgumentError) in try ComposeLintProbe(arguments) }
 }

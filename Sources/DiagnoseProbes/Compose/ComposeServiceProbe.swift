@@ -5,8 +5,9 @@ import Foundation
 /// Checks that a compose service's container runs, or runs and is healthy, from the project's shared state.
 ///
 /// Causes: `not-created`, `not-started`, `exited`, `stopped`, `oom-killed`, `restarting`, `paused`, `dead`,
-/// `removing`, `unhealthy`, `starting` (fail); `no-project`, `no-healthcheck`, `docker-missing`,
-/// `engine-unreachable`, `docker-error`, `cancelled` (error).
+/// `removing`, `unhealthy`, `starting`, and for a Swarm stack `scaled-to-zero`, `unplaceable`, `image-missing`,
+/// `rejected` (fail); `no-project`, `no-healthcheck`, `not-local`, `docker-missing`, `engine-unreachable`,
+/// `docker-error`, `cancelled` (error).
 public struct ComposeServiceProbe: Probe {
     /// The causes of its fail and error observations: the strings runbooks route on and the JSON carries.
     public enum Cause: String, Sendable {
@@ -36,6 +37,16 @@ public struct ComposeServiceProbe: Probe {
         case stopped
         /// The healthcheck fails.
         case unhealthy
+        /// A stack's service is scaled to 0 replicas.
+        case scaledToZero = "scaled-to-zero"
+        /// The Swarm scheduler finds no node for its task (constraints, resources, a host port in use).
+        case unplaceable
+        /// The node lacks the image its task runs.
+        case imageMissing = "image-missing"
+        /// The node rejected its task for another reason.
+        case rejected
+        /// Its task runs on another Swarm node, whose engine alone shows its container (error).
+        case notLocal = "not-local"
     }
 
     /// What the service must be.
@@ -69,6 +80,18 @@ public struct ComposeServiceProbe: Probe {
         case .success(let found): state = found
         }
         let containers = state.containers(of: service)
+        if let stack = state.stack, !stack.services.isEmpty {
+            guard let found = stack.service(service) else {
+                let known = stack.services.map(\.shortName)
+                return .fail(
+                    Cause.notCreated.rawValue, "stack '\(stack.namespace)' has no service '\(service)'",
+                    evidence: [
+                        "stack '\(stack.namespace)' has services: \(known.joined(separator: ", "))"
+                            + didYouMean(service, among: known)
+                    ])
+            }
+            if let verdict = judge(stackService: found, containers: containers) { return verdict }
+        }
         guard !state.containers.isEmpty else {
             // No container of the project at all: more likely diagnose is looking at the wrong project (run from
             // another folder, another project name) than every service being gone. The tool cannot tell.

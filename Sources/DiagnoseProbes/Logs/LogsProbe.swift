@@ -338,14 +338,11 @@ extension LogsProbe.Source {
                 cancellation: context.cancellation)
             {
             case .failure(let error): return .failure(ReadFailure(observation: error.observation))
-            case .success(let (container, result)):
-                let since = container.state.startedAt.map { " --since \($0) (this run)" } ?? ""
-                let flags = timestamps ? " --timestamps" : ""
+            case .success(let read):
                 return .success(
                     Read(
-                        log: LogTail(of: Array(result.stdout.utf8), lines: tail), name: "service '\(service)'",
-                        notes: ["$ docker logs --tail \(tail)\(flags) \(container.name)\(since)"],
-                        container: container))
+                        log: LogTail(of: Array(read.result.stdout.utf8), lines: tail), name: "service '\(service)'",
+                        notes: [read.command], container: read.container))
             }
         }
     }
