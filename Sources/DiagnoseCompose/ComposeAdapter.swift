@@ -130,6 +130,22 @@ public final class ComposeAdapter: Sendable {
     /// How many Engine API requests this adapter made (the version negotiation included).
     public var engineRequests: Int { requests.load(ordering: .relaxed) }
 
+    /// The stack's name when the project in the working folder (or the one named) runs as a Swarm stack:
+    /// `--orchestrator swarm` says so, or under `auto` its shared state is one. Nil for compose, and when the state
+    /// cannot be read.
+    public func stackName(
+        _ selector: ComposeProject.Selector = ComposeProject.Selector(), cancellation: CancellationFlag? = nil
+    ) async -> String? {
+        let name = project(selector).name
+        switch orchestrator {
+        case .success(.swarm): return name
+        case .success(.compose), .failure: return nil
+        case .success(.auto):
+            let state = await self.state(of: name, cancellation: cancellation)
+            return (try? state.get().stack?.services.isEmpty == false) == true ? name : nil
+        }
+    }
+
     /// Whether state, logs and exec go through the Engine API: every endpoint but ssh, which the docker CLI dials.
     private var usesEngineAPI: Bool {
         if case .success(let found) = endpoint, case .ssh = found.transport { return false }

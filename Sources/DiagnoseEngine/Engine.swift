@@ -165,12 +165,23 @@ public struct Engine: Sendable {
                         fix: []))
             }
             if let diagnosis = runbook.diagnosis(target) {
+                // On a Swarm stack the runbooks' compose commands are printed as the docker commands that do the
+                // same there (the state read is shared; a diagnosis with no such command asks nothing).
+                let composeWords = ["docker compose", "STACK_"]
+                let stack =
+                    diagnosis.fix.contains { fix in composeWords.contains { fix.command.contains($0) } }
+                    ? await context.compose.stackName(cancellation: context.cancellation) : nil
                 return finish(
                     Diagnosis(
                         id: diagnosis.id, title: Template.render(diagnosis.title, prepared.inputs),
                         severity: diagnosis.severity,
                         explain: Template.render(diagnosis.explain, prepared.inputs),
-                        fix: diagnosis.fix.map { $0.map { Template.render($0, prepared.inputs, quoting: .shell) } },
+                        fix: diagnosis.fix.map {
+                            $0.map { command in
+                                let rendered = Template.render(command, prepared.inputs, quoting: .shell)
+                                return stack.map { StackCommands.translate(rendered, stack: $0) } ?? rendered
+                            }
+                        },
                         follows: diagnosis.follows))
             }
             current = target
