@@ -111,6 +111,9 @@ package struct DockerEngine: Sendable {
         case .unix(let path): place = path
         default: place = endpoint.description
         }
+        if case .tcp(_, _, let files?) = endpoint.transport, let failure = tlsFailure(response, files: files) {
+            return .engineUnreachable("TLS with \(place) failed: \(failure)")
+        }
         switch (response.code, response.osErrno) {
         case (CURLE_OPERATION_TIMEDOUT, _):
             return .engineUnreachable("\(command) on \(place) had no answer within \(timeout)")
@@ -120,13 +123,53 @@ package struct DockerEngine: Sendable {
             return .engineUnreachable("permission denied on \(place): run as a member of the docker group or as root")
         case (_, ECONNREFUSED):
             return .engineUnreachable("\(place) refused the connection: is dockerd running?")
-        case (CURLE_SSL_CACERT_BADFILE, _), (CURLE_SSL_CERTPROBLEM, _), (CURLE_PEER_FAILED_VERIFICATION, _),
-            (CURLE_SSL_CONNECT_ERROR, _):
-            return .engineUnreachable(
-                "TLS with \(place) failed (\(response.message.truncated(to: 200))): check DOCKER_CERT_PATH's ca.pem, cert.pem and key.pem"
-            )
         default:
             return .engineUnreachable("\(command) on \(place): \(response.message.truncated(to: 200))")
+        }
+    }
+
+    /// What a transfer that failed over TLS says about the TLS files and the port, or nil when it failed otherwise.
+    private func tlsFailure(_ response: CurlResponse, files: CurlTLSFiles) -> String? {
+        let message = response.message
+        let detail = message.truncated(to: 200)
+        let folder = (files.certificateAuthority as NSString).deletingLastPathComponent
+        let source =
+            endpoint.origin == "DOCKER_HOST"
+            ? "DOCKER_CERT_PATH (\(folder))" : "\(endpoint.origin)'s TLS folder \(folder)"
+        // Under TLS 1.3 the client's handshake is over before the engine checks the client's certificate: a refusal
+        // comes as an alert on the first read, or as a reset connection when the engine closed before it was read.
+        let endedAfterHandshake =
+            response.timing.tlsHandshake > 0 && response.status == 0
+            && [CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING].contains(response.code)
+        let certificateAlert =
+            message.contains(" alert ") && (message.contains("certificate") || message.contains("unknown ca"))
+        if certificateAlert || endedAfterHandshake {
+            let reason =
+                certificateAlert || response.osErrno == 0 ? detail : String(cString: strerror(response.osErrno))
+            return
+                "the engine ended the connection after the handshake (\(reason)): it accepts only a client certificate signed by the CA it trusts (dockerd --tlscacert), and \(files.certificate) in \(source) may not be one"
+        }
+        switch response.code {
+        case CURLE_PEER_FAILED_VERIFICATION where message.contains("target host name"):
+            return
+                "the engine's certificate is not made out to the host \(endpoint.origin) names (\(detail)): name the engine as its certificate does"
+        case CURLE_PEER_FAILED_VERIFICATION:
+            return
+                "the engine's certificate was not signed by the CA in \(files.certificateAuthority) (\(detail)): ca.pem in \(source) must be the CA that signed the engine's --tlscert"
+        case CURLE_SSL_CACERT_BADFILE:
+            return
+                "the CA file \(files.certificateAuthority) could not be read (\(detail)): \(source) must hold the engine's CA as ca.pem"
+        case CURLE_SSL_CERTPROBLEM:
+            return
+                "the client certificate \(files.certificate) or its key \(files.key) could not be used (\(detail)): \(source) must hold them as cert.pem and key.pem"
+        case CURLE_SSL_CONNECT_ERROR where message.contains("wrong version number"):
+            return
+                "the engine does not speak TLS on that port (\(detail)): it may listen without TLS (unset DOCKER_TLS_VERIFY), or TLS may be on another port (2376 by convention)"
+        case CURLE_SSL_CONNECT_ERROR:
+            return
+                "the handshake did not complete (\(detail)): check that the engine listens with TLS on that port, and the files in \(source)"
+        default:
+            return nil
         }
     }
 
