@@ -181,32 +181,61 @@ import Testing
             "docker was started: \(String(describing: try? String(contentsOfFile: log, encoding: .utf8)))")
     }
 
+    /// The cause is `engine-unreachable`, the message says TLS with the relay failed and what `says`, and the
+    /// failure came from TLS, not from a wait that ran out.
+    func expectTLSFailure(
+        _ error: ComposeError?, through relay: Relay, says parts: [String],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        #expect(error?.cause == "engine-unreachable", sourceLocation: sourceLocation)
+        let message = error?.description ?? ""
+        for part in ["TLS with \(relay.host) with TLS (DOCKER_HOST) failed: "] + parts {
+            #expect(message.contains(part), "\(message)", sourceLocation: sourceLocation)
+        }
+        #expect(!message.contains("had no answer within"), "\(message)", sourceLocation: sourceLocation)
+    }
+
     /// The handshake fails before the relay connects to the engine, so no engine is needed.
     @Test func aCAThatDidNotSignTheEnginesCertificateIsATLSFailureNamingIt() async throws {
         guard let certificates = try await TestCertificates.make() else { return }
         defer { certificates.remove() }
         let relay = try await relay(certificates, logIn: certificates.folder)
         defer { relay.process.stop() }
-        let error = try #require(await stateError(relay, certificates: certificates.wrongAuthority))
-        #expect(error.cause == "engine-unreachable")
-        let message = error.description
-        #expect(message.contains("TLS with tcp://127.0.0.1:"), "\(message)")
-        #expect(message.contains("DOCKER_CERT_PATH"), "\(message)")
-        #expect(!message.contains("had no answer within"), "\(message)")
+        let folder = certificates.wrongAuthority
+        expectTLSFailure(
+            await stateError(relay, certificates: folder), through: relay,
+            says: [
+                "the engine's certificate was not signed by the CA in \(folder)/ca.pem (SSL certificate problem: ",
+                "ca.pem in DOCKER_CERT_PATH (\(folder)) must be the CA that signed the engine's --tlscert",
+            ])
     }
 
-    /// The handshake fails before the relay connects to the engine, so no engine is needed.
     @Test func noClientCertificateIsAClearTLSFailure() async throws {
         guard let certificates = try await TestCertificates.make() else { return }
         defer { certificates.remove() }
         let relay = try await relay(certificates, logIn: certificates.folder)
         defer { relay.process.stop() }
-        let error = try #require(await stateError(relay, certificates: certificates.noClientCertificate))
-        #expect(error.cause == "engine-unreachable")
-        let message = error.description
-        #expect(message.contains("TLS with tcp://127.0.0.1:"), "\(message)")
-        #expect(message.contains("cert.pem"), "\(message)")
-        #expect(!message.contains("had no answer within"), "\(message)")
+        let folder = certificates.noClientCertificate
+        expectTLSFailure(
+            await stateError(relay, certificates: folder), through: relay,
+            says: [
+                "the client certificate \(folder)/cert.pem or its key \(folder)/key.pem could not be used",
+                "DOCKER_CERT_PATH (\(folder)) must hold them as cert.pem and key.pem",
+            ])
+    }
+
+    @Test func aClientCertificateOfAnotherCAIsRefusedByTheEngine() async throws {
+        guard let certificates = try await TestCertificates.make() else { return }
+        defer { certificates.remove() }
+        let relay = try await relay(certificates, logIn: certificates.folder)
+        defer { relay.process.stop() }
+        let folder = certificates.foreignClient
+        expectTLSFailure(
+            await stateError(relay, certificates: folder), through: relay,
+            says: [
+                "the engine ended the connection after the handshake (",
+                "it accepts only a client certificate signed by the CA it trusts (dockerd --tlscacert), and \(folder)/cert.pem in DOCKER_CERT_PATH (\(folder)) may not be one",
+            ])
     }
 
     @Test(.enabled(if: socketPresent)) func tlsToAPortWithoutTLSIsAClearTLSFailure() async throws {
@@ -215,17 +244,18 @@ import Testing
         try await DockerTestStack.startEngineIfNeeded()
         let relay = try await relay(nil, logIn: certificates.folder)
         defer { relay.process.stop() }
-        let error = try #require(await stateError(relay, certificates: certificates.client))
-        #expect(error.cause == "engine-unreachable")
-        let message = error.description
-        #expect(message.contains("TLS with tcp://127.0.0.1:"), "\(message)")
-        #expect(!message.contains("had no answer within"), "\(message)")
+        expectTLSFailure(
+            await stateError(relay, certificates: certificates.client), through: relay,
+            says: [
+                "the engine does not speak TLS on that port (", "wrong version number",
+                "it may listen without TLS (unset DOCKER_TLS_VERIFY), or TLS may be on another port (2376 by convention)",
+            ])
     }
 }
 
 /// A throwaway PKI made with openssl: a CA, the engine's certificate it signed (IP:127.0.0.1, DNS:localhost) and a
-/// client's, and a second CA. DOCKER_CERT_PATH folders hold them as the docker CLI names them (ca.pem, cert.pem,
-/// key.pem).
+/// client's, and a second CA with a client certificate of its own. DOCKER_CERT_PATH folders hold them as the docker
+/// CLI names them (ca.pem, cert.pem, key.pem).
 struct TestCertificates {
     /// The folder holding everything; removed by `remove()`.
     let folder: String
@@ -241,6 +271,8 @@ struct TestCertificates {
     var wrongAuthority: String { folder + "/wrong-ca" }
     /// Only ca.pem: no client certificate to present.
     var noClientCertificate: String { folder + "/no-client-certificate" }
+    /// The right ca.pem, with a client certificate the other CA signed.
+    var foreignClient: String { folder + "/foreign-client" }
 
     /// The certificates, or nil with an issue recorded when openssl is not installed.
     static func make() async throws -> TestCertificates? {
@@ -270,7 +302,7 @@ struct TestCertificates {
         }
         let leaves = [
             ("server", "ca", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n"),
-            ("client", "ca", "extendedKeyUsage=clientAuth\n"),
+            ("client", "ca", "extendedKeyUsage=clientAuth\n"), ("foreign", "other-ca", "extendedKeyUsage=clientAuth\n"),
         ]
         for (name, authority, extensions) in leaves {
             try extensions.write(toFile: "\(pki)/\(name).ext", atomically: true, encoding: .utf8)
@@ -289,6 +321,7 @@ struct TestCertificates {
                 [("other-ca", "ca.pem"), ("client-cert", "cert.pem"), ("client-key", "key.pem")]
             ),
             (certificates.noClientCertificate, [("ca", "ca.pem")]),
+            (certificates.foreignClient, [("ca", "ca.pem"), ("foreign-cert", "cert.pem"), ("foreign-key", "key.pem")]),
         ]
         for (folder, files) in folders {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
