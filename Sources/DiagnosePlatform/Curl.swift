@@ -49,13 +49,13 @@ package struct CurlRequest: Sendable {
 package struct CurlTLSFiles: Sendable, Hashable {
     /// The CA certificate the server's certificate must chain to.
     package var certificateAuthority: String
-    /// The client's certificate.
-    package var certificate: String
-    /// The client certificate's private key.
-    package var key: String
+    /// The client's certificate; nil presents none.
+    package var certificate: String?
+    /// The client certificate's private key; nil when it is in `certificate`, or when no certificate is presented.
+    package var key: String?
 
-    /// The three files.
-    package init(certificateAuthority: String, certificate: String, key: String) {
+    /// The CA and, if the client presents one, its certificate and key.
+    package init(certificateAuthority: String, certificate: String?, key: String?) {
         self.certificateAuthority = certificateAuthority
         self.certificate = certificate
         self.key = key
@@ -165,11 +165,11 @@ package enum Curl {
         ]
         if let path = request.unixSocketPath { setup.append(ccurl_set_string(handle, CURLOPT_UNIX_SOCKET_PATH, path)) }
         if let files = request.tlsFiles {
-            setup += [
-                ccurl_set_string(handle, CURLOPT_CAINFO, files.certificateAuthority),
-                ccurl_set_string(handle, CURLOPT_SSLCERT, files.certificate),
-                ccurl_set_string(handle, CURLOPT_SSLKEY, files.key),
-            ]
+            setup.append(ccurl_set_string(handle, CURLOPT_CAINFO, files.certificateAuthority))
+            if let certificate = files.certificate {
+                setup.append(ccurl_set_string(handle, CURLOPT_SSLCERT, certificate))
+            }
+            if let key = files.key { setup.append(ccurl_set_string(handle, CURLOPT_SSLKEY, key)) }
         }
         if request.keepHeaders { setup.append(ccurl_set_header_callback(handle, receiveHeader, context)) }
         let body = request.body ?? []

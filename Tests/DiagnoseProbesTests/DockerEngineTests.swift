@@ -23,16 +23,33 @@ import Testing
         let tcp = try EngineEndpoint.resolve(environment: ["DOCKER_HOST": "tcp://127.0.0.1:2999"]).get()
         #expect(tcp.transport == .tcp(host: "127.0.0.1", port: 2999, tls: nil) && !tcp.isLocal)
         #expect(tcp.baseURL == "http://127.0.0.1:2999")
+        let certificates = try temporaryDirectory("engine-certificates")
+        defer { try? FileManager.default.removeItem(atPath: certificates) }
+        for name in ["cert.pem", "key.pem"] {
+            try "-----BEGIN-----".write(toFile: certificates + "/" + name, atomically: true, encoding: .utf8)
+        }
         let tls = try EngineEndpoint.resolve(
-            environment: ["DOCKER_HOST": "tcp://example.test", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": "/certs"]
+            environment: [
+                "DOCKER_HOST": "tcp://example.test", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": certificates,
+            ]
         ).get()
         #expect(
             tls.transport
                 == .tcp(
                     host: "example.test", port: 2376,
                     tls: CurlTLSFiles(
-                        certificateAuthority: "/certs/ca.pem", certificate: "/certs/cert.pem", key: "/certs/key.pem")))
+                        certificateAuthority: certificates + "/ca.pem", certificate: certificates + "/cert.pem",
+                        key: certificates + "/key.pem")))
         #expect(tls.baseURL == "https://example.test:2376")
+        // As the docker CLI does, a client certificate that is not there is not presented; the CA is always named.
+        let noClient = try EngineEndpoint.resolve(
+            environment: ["DOCKER_HOST": "tcp://example.test", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": "/certs"]
+        ).get()
+        #expect(
+            noClient.transport
+                == .tcp(
+                    host: "example.test", port: 2376,
+                    tls: CurlTLSFiles(certificateAuthority: "/certs/ca.pem", certificate: nil, key: nil)))
         let home = try EngineEndpoint.resolve(environment: ["HOME": "/nonexistent"]).get()
         #expect(home.transport == .unix(path: "/var/run/docker.sock"))
         guard

@@ -146,8 +146,12 @@ package struct DockerEngine: Sendable {
         if certificateAlert || endedAfterHandshake {
             let reason =
                 certificateAlert || response.osErrno == 0 ? detail : String(cString: strerror(response.osErrno))
+            guard let certificate = files.certificate else {
+                return
+                    "the engine ended the connection after the handshake (\(reason)): it wants a client certificate, and none was presented: \(source) has no cert.pem and key.pem"
+            }
             return
-                "the engine ended the connection after the handshake (\(reason)): it accepts only a client certificate signed by the CA it trusts (dockerd --tlscacert), and \(files.certificate) in \(source) may not be one"
+                "the engine ended the connection after the handshake (\(reason)): it accepts only a client certificate signed by the CA it trusts (dockerd --tlscacert), and \(certificate) in \(source) may not be one"
         }
         switch response.code {
         case CURLE_PEER_FAILED_VERIFICATION where message.contains("target host name"):
@@ -161,7 +165,7 @@ package struct DockerEngine: Sendable {
                 "the CA file \(files.certificateAuthority) could not be read (\(detail)): \(source) must hold the engine's CA as ca.pem"
         case CURLE_SSL_CERTPROBLEM:
             return
-                "the client certificate \(files.certificate) or its key \(files.key) could not be used (\(detail)): \(source) must hold them as cert.pem and key.pem"
+                "the client certificate or its key in \(source) could not be used (\(detail)): it must hold them as cert.pem and key.pem, both PEM"
         case CURLE_SSL_CONNECT_ERROR where message.contains("wrong version number"):
             return
                 "the engine does not speak TLS on that port (\(detail)): it may listen without TLS (unset DOCKER_TLS_VERIFY), or TLS may be on another port (2376 by convention)"

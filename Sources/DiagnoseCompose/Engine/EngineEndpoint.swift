@@ -77,10 +77,15 @@ package struct EngineEndpoint: Sendable, Hashable, CustomStringConvertible {
             ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.docker")
     }
 
-    /// The docker CLI's file names in a certificate folder.
+    /// The docker CLI's file names in a certificate folder. As the docker CLI does, a missing cert.pem or key.pem
+    /// is left out (no client certificate is presented; an engine run with `--tlsverify` then refuses the
+    /// connection), while ca.pem is always named (a missing one fails the connection).
     static func tlsFiles(in folder: String) -> CurlTLSFiles {
-        CurlTLSFiles(
-            certificateAuthority: folder + "/ca.pem", certificate: folder + "/cert.pem", key: folder + "/key.pem")
+        func ifPresent(_ name: String) -> String? {
+            FileManager.default.fileExists(atPath: folder + "/" + name) ? folder + "/" + name : nil
+        }
+        return CurlTLSFiles(
+            certificateAuthority: folder + "/ca.pem", certificate: ifPresent("cert.pem"), key: ifPresent("key.pem"))
     }
 
     /// A `DOCKER_HOST`-style address: `unix:///path`, `tcp://host:port`, `ssh://user@host`.
