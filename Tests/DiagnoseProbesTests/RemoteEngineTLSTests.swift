@@ -38,7 +38,16 @@ import Testing
         }
         let process = try TestProcess("/usr/bin/python3", arguments)
         try await Loopback.waitUntilListening(port: port)
-        return Relay(process: process, host: "tcp://127.0.0.1:\(port)", acceptLog: log)
+        let relay = Relay(process: process, host: "tcp://127.0.0.1:\(port)", acceptLog: log)
+        // The kernel completes a connection before the relay accepts and logs it: wait for the log to show the
+        // wait's own connection, so that it is never counted as a test's.
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: hangGuard)
+        while relay.accepted == 0 {
+            guard clock.now < end else { throw TestSetupError("the relay logged no connection within \(hangGuard)") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return relay
     }
 
     /// The environment of a client of `host` with TLS and DOCKER_CERT_PATH `certificates`, or of the local socket.
