@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static struct {
     int loaded;
@@ -21,6 +22,9 @@ static struct {
     void (*url_cleanup)(CURLU *);
     CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned int);
     CURLUcode (*url_get)(const CURLU *, CURLUPart, char **, unsigned int);
+    CURLSH *(*share_init)(void);
+    CURLSHcode (*share_setopt)(CURLSH *, CURLSHoption, ...);
+    CURLSHcode (*share_cleanup)(CURLSH *);
 } curl;
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -50,7 +54,10 @@ static void load_curl(void) {
         && lookup(library, (void **)&curl.url, "curl_url")
         && lookup(library, (void **)&curl.url_cleanup, "curl_url_cleanup")
         && lookup(library, (void **)&curl.url_set, "curl_url_set")
-        && lookup(library, (void **)&curl.url_get, "curl_url_get");
+        && lookup(library, (void **)&curl.url_get, "curl_url_get")
+        && lookup(library, (void **)&curl.share_init, "curl_share_init")
+        && lookup(library, (void **)&curl.share_setopt, "curl_share_setopt")
+        && lookup(library, (void **)&curl.share_cleanup, "curl_share_cleanup");
 }
 
 static int ready(void) {
@@ -129,6 +136,56 @@ CURLcode ccurl_set_progress_callback(CURL *handle, ccurl_progress_callback callb
     code = curl.easy_setopt(handle, CURLOPT_XFERINFODATA, context);
     if (code != CURLE_OK) return code;
     return curl.easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
+}
+
+struct ccurl_connections {
+    CURLSH *share;
+    pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
+};
+
+static void lock_shared(CURL *handle, curl_lock_data data, curl_lock_access access, void *context) {
+    (void)handle;
+    (void)access;
+    ccurl_connections *connections = context;
+    if ((unsigned)data < CURL_LOCK_DATA_LAST) pthread_mutex_lock(&connections->locks[data]);
+}
+
+static void unlock_shared(CURL *handle, curl_lock_data data, void *context) {
+    (void)handle;
+    ccurl_connections *connections = context;
+    if ((unsigned)data < CURL_LOCK_DATA_LAST) pthread_mutex_unlock(&connections->locks[data]);
+}
+
+ccurl_connections *ccurl_connections_new(void) {
+    if (!ready()) return NULL;
+    ccurl_connections *connections = calloc(1, sizeof *connections);
+    if (connections == NULL) return NULL;
+    for (int index = 0; index < CURL_LOCK_DATA_LAST; index++) pthread_mutex_init(&connections->locks[index], NULL);
+    connections->share = curl.share_init();
+    // The lock functions and their context are set before anything is shared, so no handle ever sees it unlocked.
+    if (connections->share == NULL
+        || curl.share_setopt(connections->share, CURLSHOPT_USERDATA, connections) != CURLSHE_OK
+        || curl.share_setopt(connections->share, CURLSHOPT_LOCKFUNC, lock_shared) != CURLSHE_OK
+        || curl.share_setopt(connections->share, CURLSHOPT_UNLOCKFUNC, unlock_shared) != CURLSHE_OK
+        || curl.share_setopt(connections->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK) {
+        if (connections->share != NULL) curl.share_cleanup(connections->share);
+        for (int index = 0; index < CURL_LOCK_DATA_LAST; index++) pthread_mutex_destroy(&connections->locks[index]);
+        free(connections);
+        return NULL;
+    }
+    return connections;
+}
+
+int ccurl_connections_free(ccurl_connections *connections) {
+    if (connections == NULL) return 1;
+    if (curl.share_cleanup(connections->share) != CURLSHE_OK) return 0;
+    for (int index = 0; index < CURL_LOCK_DATA_LAST; index++) pthread_mutex_destroy(&connections->locks[index]);
+    free(connections);
+    return 1;
+}
+
+CURLcode ccurl_set_connections(CURL *handle, ccurl_connections *connections) {
+    return curl.easy_setopt(handle, CURLOPT_SHARE, connections->share);
 }
 
 CURLcode ccurl_get_long(CURL *handle, CURLINFO info, long *value) {

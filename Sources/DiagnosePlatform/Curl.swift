@@ -26,6 +26,9 @@ package struct CurlRequest: Sendable {
     package var tlsFiles: CurlTLSFiles?
     /// Whether to keep the response's header lines.
     package var keepHeaders = false
+    /// Connections to take and leave open for the next request; nil opens one for this request and closes it after,
+    /// as a probe that checks a server wants.
+    package var connectionPool: CurlConnectionPool?
 
     /// Redirects followed at most, when following.
     package static let maximumRedirects = 10
@@ -59,6 +62,28 @@ package struct CurlTLSFiles: Sendable, Hashable {
         self.certificateAuthority = certificateAuthority
         self.certificate = certificate
         self.key = key
+    }
+}
+
+/// Connections kept open between requests and taken by the requests given this pool, on any thread: libcurl's share
+/// interface with its connection cache, locked by a mutex per kind of shared data. A transfer that ends early
+/// (cancelled, stopped at its read limit, timed out) has its connection closed by libcurl rather than left here, so
+/// no request ever reads the rest of another's answer. The connections close when the last reference to the pool goes.
+package final class CurlConnectionPool: @unchecked Sendable {
+    // Never changed after init; the cache behind it is touched only by libcurl, under the pool's own locks.
+    fileprivate let connections: OpaquePointer?
+
+    /// Connections kept at most, in use or not; beyond it libcurl closes the oldest idle one.
+    package static let maximumConnections = 32
+
+    /// An empty pool; without libcurl, one that keeps nothing.
+    package init() {
+        connections = ccurl_connections_new()
+    }
+
+    deinit {
+        // Each request holds the pool until its handle is cleaned up, so no handle uses the cache by now.
+        _ = ccurl_connections_free(connections)
     }
 }
 
@@ -132,7 +157,8 @@ package enum Curl {
             response.message = "libcurl could not create a handle"
             return response
         }
-        defer { ccurl_easy_cleanup(handle) }
+        // The pool, if any, must outlive the handle that uses its cache.
+        defer { withExtendedLifetime(request.connectionPool) { ccurl_easy_cleanup(handle) } }
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { ccurl_slist_free_all(headerList) }
         for line in request.headers { headerList = ccurl_slist_append(headerList, line) }
@@ -164,6 +190,14 @@ package enum Curl {
             ccurl_set_progress_callback(handle, checkCancellation, context),
         ]
         if let path = request.unixSocketPath { setup.append(ccurl_set_string(handle, CURLOPT_UNIX_SOCKET_PATH, path)) }
+        if let connections = request.connectionPool?.connections {
+            setup += [
+                ccurl_set_connections(handle, connections),
+                // The limit counts connections in use too: at libcurl's default (5), a sixth concurrent request
+                // would close the connection it just left, and requests on many threads would reuse none.
+                ccurl_set_long(handle, CURLOPT_MAXCONNECTS, CurlConnectionPool.maximumConnections),
+            ]
+        }
         if let files = request.tlsFiles {
             setup.append(ccurl_set_string(handle, CURLOPT_CAINFO, files.certificateAuthority))
             if let certificate = files.certificate {

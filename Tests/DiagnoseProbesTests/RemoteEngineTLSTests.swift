@@ -190,6 +190,93 @@ import Testing
             "docker was started: \(String(describing: try? String(contentsOfFile: log, encoding: .utf8)))")
     }
 
+    @Test(.enabled(if: socketPresent)) func aStateReadOverTLSUsesOneConnection() async throws {
+        guard let certificates = try await TestCertificates.make() else { return }
+        defer { certificates.remove() }
+        let directory = try await TLSTestProject.shared.directory()
+        let relay = try await relay(certificates, logIn: certificates.folder)
+        defer { relay.process.stop() }
+        let remote = adapter(environment(relay.host, certificates: certificates.client), directory)
+        let before = relay.accepted
+        let state = try await remote.state(of: TLSTestProject.name).get()
+        let connections = relay.accepted - before
+        // The version, the list, and each container inspected.
+        #expect(remote.engineRequests == 2 + state.containers.count)
+        #expect(connections == 1, "\(connections) TLS connections for \(remote.engineRequests) requests")
+    }
+
+    /// The engine client of `relay`, negotiated.
+    func tlsEngine(_ relay: Relay, _ certificates: TestCertificates) throws -> DockerEngine {
+        var engine = DockerEngine(
+            endpoint: try EngineEndpoint.resolve(
+                environment: environment(relay.host, certificates: certificates.client)
+            )
+            .get())
+        _ = try engine.negotiate(timeout: .seconds(10), cancellation: []).get()
+        return engine
+    }
+
+    @Test(.enabled(if: socketPresent)) func aRequestThatEndedEarlyLeavesNoConnectionForTheNext() async throws {
+        guard let certificates = try await TestCertificates.make() else { return }
+        defer { certificates.remove() }
+        _ = try await TLSTestProject.shared.directory()
+        let relay = try await relay(certificates, logIn: certificates.folder)
+        defer { relay.process.stop() }
+        let expected = try await adapter(environment(nil)).state(of: TLSTestProject.name).get().containers.map(\.id)
+        let before = relay.accepted
+        let engine = try tlsEngine(relay, certificates)
+        let filters = #"{"label":["com.docker.compose.project=\#(TLSTestProject.name)"]}"#
+        // Stopped at 16 bytes of a longer answer, on the connection the negotiation left open.
+        let cut = try engine.send(
+            "GET", "/containers/json", query: [("all", "1"), ("filters", filters)], timeout: .seconds(10),
+            readLimit: 16, cancellation: []
+        ).get()
+        #expect(cut.stoppedAtLimit && cut.body.count == 16)
+        let cancelled = CancellationFlag()
+        cancelled.cancel()
+        let stopped = engine.containerIDs(
+            project: TLSTestProject.name, timeout: .seconds(10), cancellation: [cancelled])
+        guard case .failure(.cancelled) = stopped else {
+            Issue.record("a cancelled request answered \(stopped)")
+            return
+        }
+        // Had the cut connection been kept, this answer would start with the rest of the one before.
+        let ids = try engine.containerIDs(project: TLSTestProject.name, timeout: .seconds(10), cancellation: []).get()
+        #expect(ids.sorted() == expected.sorted())
+        #expect(relay.accepted - before >= 2)
+    }
+
+    @Test(.enabled(if: socketPresent)) func requestsOnManyThreadsShareThePool() async throws {
+        guard let certificates = try await TestCertificates.make() else { return }
+        defer { certificates.remove() }
+        _ = try await TLSTestProject.shared.directory()
+        let relay = try await relay(certificates, logIn: certificates.folder)
+        defer { relay.process.stop() }
+        let expected = try await adapter(environment(nil)).state(of: TLSTestProject.name).get()
+        let engine = try tlsEngine(relay, certificates)
+        let before = relay.accepted
+        let threads = 8
+        let reads = await withTaskGroup(of: [ProjectState?].self) { group in
+            for _ in 0..<threads {
+                group.addTask {
+                    await offload {
+                        (0..<5).map { _ in
+                            try? engine.projectState(
+                                project: TLSTestProject.name, timeout: .seconds(20), cancellation: []
+                            ).get()
+                        }
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(reads.count == threads * 5)
+        #expect(reads.allSatisfy { $0 == expected })
+        // At most one connection per thread at a time: never one per request.
+        let connections = relay.accepted - before
+        #expect(connections >= 1 && connections <= threads, "\(connections) connections")
+    }
+
     /// The cause is `engine-unreachable`, the message says TLS with the relay failed and what `says`, and the
     /// failure came from TLS, not from a wait that ran out.
     func expectTLSFailure(

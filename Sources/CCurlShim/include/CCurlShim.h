@@ -36,6 +36,17 @@ CURLcode ccurl_set_write_callback(CURL *handle, ccurl_write_callback callback, v
 CURLcode ccurl_set_header_callback(CURL *handle, ccurl_write_callback callback, void *context);
 CURLcode ccurl_set_progress_callback(CURL *handle, ccurl_progress_callback callback, void *context);
 
+/// A connection cache shared by the easy handles given it (a share handle with CURL_LOCK_DATA_CONNECT), with a mutex
+/// per kind of shared data, so that handles on several threads may use it at once. NULL when libcurl cannot be loaded
+/// or the share cannot be made.
+typedef struct ccurl_connections ccurl_connections;
+ccurl_connections *ccurl_connections_new(void);
+/// Closes the cached connections and frees the cache; only once no easy handle uses it. Returns 0 when the cache
+/// was still in use, and is then left as it was.
+int ccurl_connections_free(ccurl_connections *connections);
+/// Makes the handle take its connections from the cache and leave them there (CURLOPT_SHARE).
+CURLcode ccurl_set_connections(CURL *handle, ccurl_connections *connections);
+
 CURLcode ccurl_get_long(CURL *handle, CURLINFO info, long *value);
 CURLcode ccurl_get_off_t(CURL *handle, CURLINFO info, curl_off_t *value);
 /// For string infos (CURLINFO_PRIMARY_IP, CURLINFO_REDIRECT_URL, ...); the text is owned by the handle.

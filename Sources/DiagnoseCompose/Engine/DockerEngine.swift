@@ -5,10 +5,14 @@ import Foundation
 /// A client of the Docker Engine API over libcurl: a unix socket (CURLOPT_UNIX_SOCKET_PATH) or tcp, with TLS and a
 /// client certificate when the environment asks for it. Calls block the calling thread (each is one or a few
 /// libcurl transfers bounded by `timeout` and stopped by the cancellation flags within about a second); run them
-/// off the cooperative pool. Each request uses its own easy handle, so concurrent probes never share one.
+/// off the cooperative pool. Each request uses its own easy handle, so concurrent probes never share one; the
+/// connections are kept in a pool that the copies of one client share, so that a state read over tcp+TLS makes one
+/// handshake rather than one per request.
 package struct DockerEngine: Sendable {
     /// Where the engine listens.
     package var endpoint: EngineEndpoint
+    /// The connections kept open between this client's requests, on any thread.
+    private let connections = CurlConnectionPool()
     /// The API version requests name, after `negotiate`; the oldest this client understands until then.
     package var apiVersion: String = DockerEngine.minimumVersion
 
@@ -81,6 +85,7 @@ package struct DockerEngine: Sendable {
         var request = CurlRequest(
             url: endpoint.baseURL + target, method: method, timeout: timeout, readLimit: readLimit)
         request.keepHeaders = true
+        request.connectionPool = connections
         request.body = body
         if body != nil { request.headers = ["Content-Type: application/json"] }
         switch endpoint.transport {
