@@ -27,7 +27,9 @@ import Testing
     }
 
     /// Starts the relay, with TLS when `certificates` are given; its accept log is in `folder`.
-    func relay(_ certificates: TestCertificates?, logIn folder: String) async throws -> Relay {
+    func relay(
+        _ certificates: TestCertificates?, logIn folder: String, requiringClientCertificate: Bool = true
+    ) async throws -> Relay {
         let script = try #require(
             Bundle.module.url(forResource: "tcp_relay", withExtension: "py", subdirectory: "Fixtures"))
         let port = try Loopback.freePort()
@@ -35,6 +37,7 @@ import Testing
         var arguments = [script.path, String(port), EngineEndpoint.defaultSocket, "--accepts", log]
         if let certificates {
             arguments += ["--tls", certificates.serverCertificate, certificates.serverKey, certificates.authority]
+            if !requiringClientCertificate { arguments.append("--no-client-certificate") }
         }
         let process = try TestProcess("/usr/bin/python3", arguments)
         try await Loopback.waitUntilListening(port: port)
@@ -332,6 +335,20 @@ import Testing
                 "the engine ended the connection after the handshake (",
                 "it accepts only a client certificate signed by the CA it trusts (dockerd --tlscacert), and \(folder)/cert.pem in DOCKER_CERT_PATH (\(folder)) may not be one",
             ])
+    }
+
+    /// As with the docker CLI, DOCKER_CERT_PATH without cert.pem and key.pem reaches an engine that asks no client
+    /// certificate (`dockerd --tls` without `--tlsverify`).
+    @Test(.enabled(if: socketPresent)) func anEngineThatAsksNoClientCertificateIsReadWithoutOne() async throws {
+        guard let certificates = try await TestCertificates.make() else { return }
+        defer { certificates.remove() }
+        let directory = try await TLSTestProject.shared.directory()
+        let relay = try await relay(certificates, logIn: certificates.folder, requiringClientCertificate: false)
+        defer { relay.process.stop() }
+        let remote = adapter(environment(relay.host, certificates: certificates.noClientCertificate), directory)
+        let overTLS = try await remote.state(of: TLSTestProject.name).get()
+        let overSocket = try await adapter(environment(nil), directory).state(of: TLSTestProject.name).get()
+        #expect(!overTLS.containers.isEmpty && overTLS == overSocket)
     }
 
     @Test(.enabled(if: socketPresent)) func tlsToAPortWithoutTLSIsAClearTLSFailure() async throws {

@@ -1,9 +1,10 @@
 """A TCP listener on 127.0.0.1:PORT that forwards each connection to a unix socket (the Docker engine's), so a
 test can reach the local engine as DOCKER_HOST=tcp://127.0.0.1:PORT.
 
-Usage: tcp_relay.py PORT SOCKET [--tls CERT KEY CA] [--accepts FILE]
+Usage: tcp_relay.py PORT SOCKET [--tls CERT KEY CA [--no-client-certificate]] [--accepts FILE]
 
---tls terminates TLS with CERT and KEY and requires a client certificate signed by CA, as dockerd --tlsverify does.
+--tls terminates TLS with CERT and KEY and requires a client certificate signed by CA, as dockerd --tlsverify does;
+with --no-client-certificate it asks for none, as dockerd --tls does.
 --accepts appends a line to FILE for each TCP connection accepted (before any handshake), so a test can count them."""
 import argparse
 import select
@@ -15,6 +16,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("port", type=int)
 parser.add_argument("target")
 parser.add_argument("--tls", nargs=3, metavar=("CERT", "KEY", "CA"))
+parser.add_argument("--no-client-certificate", action="store_true")
 parser.add_argument("--accepts")
 options = parser.parse_args()
 
@@ -24,7 +26,7 @@ if options.tls:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certificate, key)
     context.load_verify_locations(authority)
-    context.verify_mode = ssl.CERT_REQUIRED
+    context.verify_mode = ssl.CERT_NONE if options.no_client_certificate else ssl.CERT_REQUIRED
 
 server = socket.socket()
 server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
