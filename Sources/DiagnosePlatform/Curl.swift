@@ -50,7 +50,7 @@ package struct CurlRequest: Sendable {
 
 /// PEM files for a TLS connection that proves who the client is, as the docker CLI's DOCKER_CERT_PATH holds them.
 package struct CurlTLSFiles: Sendable, Hashable {
-    /// The CA certificate the server's certificate must chain to.
+    /// The CA certificate the server's certificate must chain to, trusted instead of the system's CAs.
     package var certificateAuthority: String
     /// The client's certificate; nil presents none.
     package var certificate: String?
@@ -199,7 +199,12 @@ package enum Curl {
             ]
         }
         if let files = request.tlsFiles {
-            setup.append(ccurl_set_string(handle, CURLOPT_CAINFO, files.certificateAuthority))
+            setup += [
+                ccurl_set_string(handle, CURLOPT_CAINFO, files.certificateAuthority),
+                // libcurl also trusts its built-in CA folder (here /etc/ssl/certs) beside CAINFO: without this, any
+                // public CA's certificate for the name would pass, where the docker CLI trusts ca.pem alone.
+                ccurl_set_string(handle, CURLOPT_CAPATH, nil),
+            ]
             if let certificate = files.certificate {
                 setup.append(ccurl_set_string(handle, CURLOPT_SSLCERT, certificate))
             }
