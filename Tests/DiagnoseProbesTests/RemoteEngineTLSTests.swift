@@ -28,7 +28,8 @@ import Testing
 
     /// Starts the relay, with TLS when `certificates` are given; its accept log is in `folder`.
     func relay(
-        _ certificates: TestCertificates?, logIn folder: String, requiringClientCertificate: Bool = true
+        _ certificates: TestCertificates?, logIn folder: String, requiringClientCertificate: Bool = true,
+        certificateOfAnotherHost: Bool = false
     ) async throws -> Relay {
         let script = try #require(
             Bundle.module.url(forResource: "tcp_relay", withExtension: "py", subdirectory: "Fixtures"))
@@ -36,7 +37,11 @@ import Testing
         let log = folder + "/accepts-\(port).log"
         var arguments = [script.path, String(port), EngineEndpoint.defaultSocket, "--accepts", log]
         if let certificates {
-            arguments += ["--tls", certificates.serverCertificate, certificates.serverKey, certificates.authority]
+            let (certificate, key) =
+                certificateOfAnotherHost
+                ? (certificates.elsewhereCertificate, certificates.elsewhereKey)
+                : (certificates.serverCertificate, certificates.serverKey)
+            arguments += ["--tls", certificate, key, certificates.authority]
             if !requiringClientCertificate { arguments.append("--no-client-certificate") }
         }
         let process = try TestProcess("/usr/bin/python3", arguments)
@@ -309,6 +314,19 @@ import Testing
             ])
     }
 
+    @Test func anEngineCertificateMadeOutToAnotherHostIsATLSFailure() async throws {
+        guard let certificates = try await TestCertificates.make() else { return }
+        defer { certificates.remove() }
+        let relay = try await relay(certificates, logIn: certificates.folder, certificateOfAnotherHost: true)
+        defer { relay.process.stop() }
+        expectTLSFailure(
+            await stateError(relay, certificates: certificates.client), through: relay,
+            says: [
+                "the engine's certificate is not made out to the host DOCKER_HOST names (",
+                "target host name '127.0.0.1'", "name the engine as its certificate does",
+            ])
+    }
+
     @Test func noClientCertificateIsAClearTLSFailure() async throws {
         guard let certificates = try await TestCertificates.make() else { return }
         defer { certificates.remove() }
@@ -378,6 +396,9 @@ struct TestCertificates {
     /// The engine's certificate and key.
     var serverCertificate: String { folder + "/pki/server-cert.pem" }
     var serverKey: String { folder + "/pki/server-key.pem" }
+    /// A certificate of the same CA made out to another host only (DNS:elsewhere.invalid), and its key.
+    var elsewhereCertificate: String { folder + "/pki/elsewhere-cert.pem" }
+    var elsewhereKey: String { folder + "/pki/elsewhere-key.pem" }
     /// DOCKER_CERT_PATH of a client the engine accepts.
     var client: String { folder + "/client" }
     /// The good client's cert.pem and key.pem, with the other CA as ca.pem.
@@ -415,6 +436,7 @@ struct TestCertificates {
         }
         let leaves = [
             ("server", "ca", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n"),
+            ("elsewhere", "ca", "subjectAltName=DNS:elsewhere.invalid\nextendedKeyUsage=serverAuth\n"),
             ("client", "ca", "extendedKeyUsage=clientAuth\n"), ("foreign", "other-ca", "extendedKeyUsage=clientAuth\n"),
         ]
         for (name, authority, extensions) in leaves {
