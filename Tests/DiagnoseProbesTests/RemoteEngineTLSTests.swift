@@ -105,8 +105,8 @@ import Testing
         ).get()
         let tlsLog = try await remote.logs(of: "finished", in: TLSTestProject.name, tail: 50, timeout: .seconds(20))
             .get()
-        #expect(tlsLog.1.stdout.contains(TLSTestProject.logLine))
-        #expect(tlsLog.1.stdout == socketLog.1.stdout)
+        #expect(tlsLog.result.stdout.contains(TLSTestProject.logLine))
+        #expect(tlsLog.result.stdout == socketLog.result.stdout)
 
         let inside = try await remote.exec(
             ["sh", "-c", "echo over-tls; echo to-stderr >&2; exit 4"], in: "running", project: TLSTestProject.name,
