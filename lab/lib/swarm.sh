@@ -51,10 +51,11 @@ dump_state() {
   sd stack ps "$PROJECT" --no-trunc --format '  {{.Name}}\t{{.DesiredState}}\t{{.CurrentState}}\t{{.Error}}' 2>/dev/null \
     | head -n 30 >&2 || true
 }
-# The tasks the orchestrator wants running, as "STATE|ERROR" lines (STATE: Running, Pending, Rejected, ...).
+# The tasks the orchestrator wants running (desired running, or ready: waiting out the restart delay), as
+# "STATE|ERROR" lines (STATE: Running, Pending, Rejected, ...).
 live_tasks() {
-  sd service ps --no-trunc --filter desired-state=running --format '{{.CurrentState}}|{{.Error}}' "${PROJECT}_$1" \
-    2>/dev/null || true
+  sd service ps --no-trunc --filter desired-state=running --filter desired-state=ready \
+    --format '{{.CurrentState}}|{{.Error}}' "${PROJECT}_$1" 2>/dev/null || true
 }
 all_tasks() { sd service ps --no-trunc --format '{{.CurrentState}}|{{.Error}}' "${PROJECT}_$1" 2>/dev/null || true; }
 live_task_is() { live_tasks "$1" | grep -E "^$2" | grep -qF -- "$3"; }  # SERVICE STATE ERROR_TEXT
@@ -100,9 +101,11 @@ ensure_swarm_engine() {
     if ! swarm_engine_pid >/dev/null; then
       mkdir -p "$SWARM_DATA" "$SWARM_EXEC" "$SWARM_CACHE"
       log "starting the second engine: dockerd on $SWARM_SOCK, data in $SWARM_DATA (log $SWARM_CACHE/dockerd.log)"
-      # Without the lab's lock descriptors: a daemon that inherited them would hold the locks for ever.
-      (cd / && nohup setsid dockerd --data-root "$SWARM_DATA" --exec-root "$SWARM_EXEC" --pidfile "$SWARM_PIDFILE" \
-         -H "$SWARM_HOST" --iptables=false --bridge=none >>"$SWARM_CACHE/dockerd.log" 2>&1 </dev/null 8>&- 9>&- &)
+      # exec: no shell stays behind waiting for it. Without the lock descriptors and the caller's stdout and stderr:
+      # a daemon that inherited them would hold the lab's locks, and a pipe reading this script, for ever.
+      (cd / && exec nohup setsid dockerd --data-root "$SWARM_DATA" --exec-root "$SWARM_EXEC" \
+         --pidfile "$SWARM_PIDFILE" -H "$SWARM_HOST" --iptables=false --bridge=none) \
+        >>"$SWARM_CACHE/dockerd.log" 2>&1 </dev/null 8>&- 9>&- &
     fi
     wait_until "the second engine to answer on $SWARM_SOCK (log: $SWARM_CACHE/dockerd.log)" 60 swarm_answers
   fi
@@ -245,7 +248,21 @@ swarm_heal() {
     wait_until "the old stack's tasks and network to go" 90 stack_gone
   fi
   stack_deploy
+  reset_images
   swarm_wait_healthy
+}
+
+# `docker stack deploy` keeps a service's image when the file names the same one as at the last deploy (the
+# com.docker.stack.image label): a `docker service update --image` survives a redeploy. Put the file's image back.
+reset_images() {
+  local s want have
+  for s in "${SWARM_SERVICES[@]}"; do
+    want=$(sd service inspect -f '{{index .Spec.Labels "com.docker.stack.image"}}' "${PROJECT}_$s" 2>/dev/null || true)
+    have=$(sd service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.Image}}' "${PROJECT}_$s" 2>/dev/null || true)
+    [ -n "$want" ] && [ "$want" != "$have" ] || continue
+    log "$s runs image $have, the stack file says $want: docker service update --image $want"
+    service_change update --detach --no-resolve-image --image "$want" "${PROJECT}_$s"
+  done
 }
 
 # ---------------------------------------------------------------- commands
@@ -293,7 +310,7 @@ swarm_status() {
   echo "  tasks the orchestrator wants running, then each service's latest other task:"
   local s
   for s in "${SWARM_SERVICES[@]}"; do
-    sd service ps --no-trunc --filter desired-state=running \
+    sd service ps --no-trunc --filter desired-state=running --filter desired-state=ready \
       --format '    {{.Name}}\t{{.CurrentState}}\t{{.Error}}' "${PROJECT}_$s" 2>/dev/null || true
     sd service ps --no-trunc --filter desired-state=shutdown \
       --format '    {{.Name}}\t{{.CurrentState}} (shut down)\t{{.Error}}' "${PROJECT}_$s" 2>/dev/null | head -n1 || true
@@ -350,6 +367,7 @@ swarm_fault() {
         "${PROJECT}_worker"
       wait_until "the worker's log to say 'Unable to load celery application'" 60 \
         service_logs_have worker "$since" "Unable to load celery application"
+      wait_until "the worker's log to show the ModuleNotFoundError" 30 service_logs_have worker "$since" "ModuleNotFoundError"
       wait_until "a worker task Failed with 'task: non-zero exit (2)'" 60 some_task_is worker Failed "task: non-zero exit (2)"
       ;;
     backend-image-missing)
