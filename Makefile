@@ -62,10 +62,13 @@ test: setup lint man
 	$(MAKE) scenarios
 
 # The scenario suite under compose v2 (what users type), then under v1 (docker-compose 1.29); the --watch scenario
-# under v2 only (it tests --watch, not the compose CLI).
+# under v2 only (it tests --watch, not the compose CLI). Then the Swarm pass (lab/README.md, "The Swarm lab"): the
+# compose lab goes down first, as it holds the ports the Swarm lab publishes; the pass takes the Swarm lab down.
 scenarios: release
 	LAB_COMPOSE=v2 lab/scenarios
 	LAB_COMPOSE=v1 SCENARIO_WATCH=0 lab/scenarios
+	lab/lab down
+	LAB_ORCHESTRATOR=swarm lab/scenarios
 
 # libFuzzer over runbook loading, env files and Redis replies (docs/fuzzing.md). `fuzz`: open-ended, fresh random
 # seeds, FUZZ_SECONDS (default 60) each, for people. `fuzz-ci`: every committed input replayed, then a fixed seed and
