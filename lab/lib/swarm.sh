@@ -197,7 +197,6 @@ ensure_swarm_images() {
   fi
   mapfile -t stale < <(stale_swarm_images)
   [ ${#stale[@]} -eq 0 ] || die "the second engine still lacks the current images of: ${stale[*]}"
-  sd image prune -f --filter label=diagnose-lab.hash >/dev/null 2>&1 || true
   IMAGES_CHANGED=yes
 }
 
@@ -271,6 +270,8 @@ swarm_up() {
   ensure_swarm_engine
   ensure_swarm_images
   swarm_heal
+  # The lab's own superseded images, once no task uses them; nothing else.
+  [ "$IMAGES_CHANGED" = no ] || sd image prune -f --filter label=diagnose-lab.hash >/dev/null 2>&1 || true
   log "up: stack $PROJECT healthy on the Swarm of $SWARM_SOCK after $(elapsed "$T0")"
 }
 
