@@ -216,11 +216,10 @@ sys.stdout.write(re.sub(r"published: (\d+)", lambda m: "published: %d" % (int(m.
   rm -f "$SWARM_CACHE/current-fault"
 }
 
-# docker stack reads no .env: the CLI gets its variables in its environment, and substitutes ${VAR} from there.
+# docker stack reads no .env (the stack file takes its variables with env_file), and substitutes any ${VAR} from the
+# CLI's environment: the caller's GEMINI_API_KEY and the like are kept out of it.
 stack_deploy() {
-  local vars=()
-  mapfile -t vars < <(grep -E '^[A-Za-z_][A-Za-z0-9_]*=' "$SWARM_RUN/.env" || true)
-  (cd "$SWARM_RUN" && env -u GEMINI_API_KEY -u GEMINI_MODEL -u LAB_UNSET_VAR -u REDIS_URL -u APP_ENV "${vars[@]}" \
+  (cd "$SWARM_RUN" && env -u GEMINI_API_KEY -u GEMINI_MODEL -u LAB_UNSET_VAR -u REDIS_URL -u APP_ENV \
      timeout 180 docker -H "$SWARM_HOST" stack deploy --detach=true --prune --resolve-image never \
      -c docker-compose.yml "$PROJECT") >"$SWARM_CACHE/stack-deploy.log" 2>&1 \
     || { cat "$SWARM_CACHE/stack-deploy.log" >&2; die "docker stack deploy failed"; }
