@@ -451,7 +451,7 @@ public final class ComposeAdapter: Sendable {
         guard let found = stack.service(service),
             let container = state.containers(of: service).first ?? state.latestContainer(of: service)
         else { return .failure(.notCreated(service: service, project: stack.namespace)) }
-        let updated = found.updatedAt.flatMap(ContainerInfo.parseDockerDate)
+        let updated = found.deployedAt.flatMap(ContainerInfo.parseDockerDate)
         let since = updated.map { String(Int($0.timeIntervalSince1970) - 1) }
         let limit = 64 << 20
         return await withEngine(cancellation: cancellation) { client, flags in
@@ -463,7 +463,7 @@ public final class ComposeAdapter: Sendable {
                 ServiceLog(
                     container: container, result: Self.merged(stream, limit: limit),
                     command: Self.logCommand("docker service logs", found.name, tail: tail, timestamps: timestamps)
-                        + (found.updatedAt.map { " --since \($0) (since the service last changed)" } ?? ""))
+                        + (found.deployedAt.map { " --since \($0) (the current spec's first task)" } ?? ""))
             }
         }
     }

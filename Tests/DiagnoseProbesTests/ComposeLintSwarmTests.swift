@@ -91,6 +91,10 @@ import Testing
         let exported = try await observe(
             file, env: "API_KEY=abc\nMODEL=large\n", environment: ["API_KEY": "x", "MODEL": "y"])
         #expect(exported.outcome == .pass)
+        // Compose interpolates values only: a ${VAR} in a comment is no use of it.
+        let commented = try await observe(
+            "# the key comes from ${API_KEY} in the deploying shell\n" + Self.service, env: "API_KEY=abc\n")
+        #expect(commented.outcome == .pass)
     }
 
     @Test func aFileWrittenForSwarmPasses() async throws {

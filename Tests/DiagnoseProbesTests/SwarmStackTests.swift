@@ -101,6 +101,20 @@ import Testing
         }
     }
 
+    @Test func theTasksRejectedBeforeTheNewestOneWasAssignedStillSayTheImageIsMissing() throws {
+        // Swarm makes a new task every restart delay; read while the newest is only assigned, the earlier ones of
+        // the same spec still say why. The service's UpdatedAt moved after them (the update paused on the first
+        // rejection), so only the spec tells which tasks are the current deployment's.
+        let captured = try Self.load("backend-image-missing-assigned")
+        let found = try #require(captured.state.stack?.service("backend"))
+        let updated = try #require(found.updatedAt.flatMap(ContainerInfo.parseDockerDate))
+        #expect(
+            found.failedTasks.contains { ($0.createdAt.flatMap(ContainerInfo.parseDockerDate) ?? updated) < updated })
+        let observation = try #require(try Self.judge(captured, expect: "healthy"))
+        #expect(observation.cause == "image-missing")
+        #expect(found.deployedAt.map { $0 < (found.updatedAt ?? "") } == true)
+    }
+
     @Test func noEvidenceCarriesTheSecretsOfTheTasksSpec() throws {
         // The task specs hold the stack's environment (the lab's fake GEMINI_API_KEY); evidence never shows specs.
         for name in ["healthy", "worker-unplaceable", "worker-scaled-zero", "worker-failing", "backend-image-missing"] {

@@ -114,6 +114,11 @@ extension DockerEngine {
             let started = send(
                 "POST", "/exec/\(Self.pathPart(execID))/start", body: Array(#"{"Detach":false,"Tty":false}"#.utf8),
                 timeout: timeout, readLimit: limit, cancellation: cancellation)
+            // The engine answered the create; a start that outlives the timeout is the command still running
+            // (a name lookup inside waiting out its resolver, say), not an engine that does not answer.
+            if case .failure(.engineUnreachable(let message)) = started, message.contains("had no answer within") {
+                return .success(ExecResult(exitCode: nil, output: EngineStream([], raw: false)))
+            }
             return started.flatMap { output in
                 send(
                     "GET", "/exec/\(Self.pathPart(execID))/json", timeout: timeout, readLimit: 64 << 10,

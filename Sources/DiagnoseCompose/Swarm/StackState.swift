@@ -60,6 +60,8 @@ public struct StackService: Sendable, Hashable {
     public var image: String
     /// Its tasks, newest first, the history the manager keeps included.
     public var tasks: [StackTask]
+    /// Its task template, canonical (`specDigest`): a task made from the current spec carries the same.
+    public var specDigest: String?
 
     /// Creates a service.
     public init(
@@ -82,14 +84,22 @@ public struct StackService: Sendable, Hashable {
     /// The current tasks that run.
     public var runningTasks: [StackTask] { currentTasks.filter { $0.state == "running" } }
 
-    /// Tasks of the current deployment (created since the spec last changed) that ended in failure, newest first.
+    /// Whether the task was made from the service's current spec: the same task template. (`UpdatedAt` is no
+    /// guide: Swarm also moves it when an update pauses on a failing task, after the failing tasks were made.)
+    public func isCurrent(_ task: StackTask) -> Bool {
+        guard let specDigest, let digest = task.specDigest else { return true }
+        return digest == specDigest
+    }
+
+    /// Tasks of the current spec that ended in failure, newest first.
     public var failedTasks: [StackTask] {
-        let since = updatedAt.flatMap(ContainerInfo.parseDockerDate)
-        return tasks.filter { task in
-            guard ["failed", "rejected"].contains(task.state) else { return false }
-            guard let since, let created = task.createdAt.flatMap(ContainerInfo.parseDockerDate) else { return true }
-            return created >= since.addingTimeInterval(-1)
-        }
+        tasks.filter { ["failed", "rejected"].contains($0.state) && isCurrent($0) }
+    }
+
+    /// When the first task of the current spec was made (RFC 3339), else when the spec last changed: where the
+    /// current deployment's log starts.
+    public var deployedAt: String? {
+        tasks.filter(isCurrent).compactMap(\.createdAt).min() ?? updatedAt
     }
 }
 
@@ -118,6 +128,8 @@ public struct StackTask: Sendable, Hashable {
     public var createdAt: String?
     /// When its status last changed (RFC 3339).
     public var timestamp: String?
+    /// The spec it was made from, canonical (`specDigest`).
+    public var specDigest: String?
 
     /// Creates a task.
     public init(
@@ -136,6 +148,15 @@ public struct StackTask: Sendable, Hashable {
         self.createdAt = createdAt
         self.timestamp = timestamp
     }
+
+    /// A task spec (or a service's task template) as canonical JSON, without `Runtime`, which the engine adds to the
+    /// template only.
+    package static func specDigest(_ spec: Any?) -> String? {
+        guard var spec = spec as? [String: Any] else { return nil }
+        spec["Runtime"] = nil
+        guard let data = try? JSONSerialization.data(withJSONObject: spec, options: [.sortedKeys]) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
 }
 
 extension StackState {
@@ -149,6 +170,10 @@ extension StackState {
         }
         let found = StackService.parse(services: services, namespace: namespace).map { id, service in
             var service = service
+            let template = services.first { $0["ID"] as? String == id }.flatMap {
+                ($0["Spec"] as? [String: Any])?["TaskTemplate"]
+            }
+            service.specDigest = StackTask.specDigest(template)
             service.tasks = (byService[id] ?? []).sorted { ($0.createdAt ?? "") > ($1.createdAt ?? "") }
             return service
         }
@@ -196,6 +221,8 @@ extension StackTask {
             message: status["Message"] as? String ?? "", error: status["Err"] as? String ?? "",
             exitCode: containerID == nil ? nil : container["ExitCode"] as? Int, containerID: containerID,
             createdAt: object["CreatedAt"] as? String, timestamp: status["Timestamp"] as? String)
-        return (service, task)
+        var withSpec = task
+        withSpec.specDigest = specDigest(object["Spec"])
+        return (service, withSpec)
     }
 }

@@ -118,7 +118,10 @@ public struct CommandProbe: Probe {
         case .timedOut:
             return .fail(
                 Cause.timeout.rawValue,
-                "\(argv[0]) did not finish within \(timeout.shortDescription); its process group was killed",
+                "\(argv[0]) did not finish within \(timeout.shortDescription); "
+                    + (shown == nil
+                        ? "its process group was killed"
+                        : "diagnose stopped waiting (the engine does not stop an exec's process, which may run on)"),
                 evidence: evidence)
         case .cancelled:
             return .error(Cause.cancelled.rawValue, "\(argv[0]) was stopped: the run was cancelled", evidence: evidence)

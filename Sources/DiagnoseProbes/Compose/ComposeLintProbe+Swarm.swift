@@ -77,7 +77,7 @@ extension ComposeLintProbe {
         for name in services.keys.sorted() {
             findings += swarmFindings(service: name, services[name]?.mapping)
         }
-        findings += dotEnvFindings(path: path, context: context)
+        findings += dotEnvFindings(root, path: path, context: context)
         let refused = findings.filter(\.refused)
         let differs = findings.filter { !$0.refused }
         let evidence = refused.map { "refused: \($0.text)" } + differs.map { "differs: \($0.text)" }
@@ -153,16 +153,25 @@ extension ComposeLintProbe {
     }
 
     /// `docker stack deploy` reads no `.env`: a `${VAR}` that only the env file sets becomes empty.
-    func dotEnvFindings(path: String, context: ProbeContext) -> [SwarmFinding] {
+    /// Only the file's values count, as compose interpolates only them: a `${VAR}` in a comment is no use of it.
+    func dotEnvFindings(_ root: [String: Node], path: String, context: ProbeContext) -> [SwarmFinding] {
         let folder = (path as NSString).deletingLastPathComponent
-        guard let text = TextFile.read(path),
-            let envText = TextFile.read(folder.isEmpty ? ".env" : folder + "/.env"),
+        guard let envText = TextFile.read(folder.isEmpty ? ".env" : folder + "/.env"),
             let values = try? EnvFile(parsing: envText).values
         else { return [] }
         var used = Set<String>()
-        _ = VariableExpansion.composeInterpolated(text) { name in
-            used.insert(name)
-            return nil
+        var pending = Array(root.values)
+        while let node = pending.popLast() {
+            switch node {
+            case .scalar(let scalar):
+                _ = VariableExpansion.composeInterpolated(scalar.string) { name in
+                    used.insert(name)
+                    return nil
+                }
+            case .mapping(let mapping): pending += mapping.map(\.value)
+            case .sequence(let sequence): pending += Array(sequence)
+            case .alias: break
+            }
         }
         let onlyInEnvFile = used.filter { values[$0] != nil && context.environment[$0] == nil }.sorted()
         guard !onlyInEnvFile.isEmpty else { return [] }
