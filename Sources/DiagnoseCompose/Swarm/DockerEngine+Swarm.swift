@@ -29,11 +29,8 @@ extension DockerEngine {
             }
             objects = list
         }
-        let ids = objects.compactMap { object -> String? in
-            guard let id = object["ID"] as? String, let spec = object["Spec"] as? [String: Any],
-                (spec["Labels"] as? [String: String])?["com.docker.stack.namespace"] == namespace
-            else { return nil }
-            return #""\#(Self.jsonEscaped(id))""#
+        let ids = StackService.parse(services: objects, namespace: namespace).map {
+            #""\#(Self.jsonEscaped($0.id))""#
         }
         guard !ids.isEmpty else { return .success(StackState(namespace: namespace, services: [])) }
         let tasks = send(

@@ -168,13 +168,9 @@ extension StackState {
             guard let (service, task) = StackTask.parse(object) else { continue }
             byService[service, default: []].append(task)
         }
-        let found = StackService.parse(services: services, namespace: namespace).map { id, service in
+        let found = StackService.parse(services: services, namespace: namespace).map { service in
             var service = service
-            let template = services.first { $0["ID"] as? String == id }.flatMap {
-                ($0["Spec"] as? [String: Any])?["TaskTemplate"]
-            }
-            service.specDigest = StackTask.specDigest(template)
-            service.tasks = (byService[id] ?? []).sorted { ($0.createdAt ?? "") > ($1.createdAt ?? "") }
+            service.tasks = (byService[service.id] ?? []).sorted { ($0.createdAt ?? "") > ($1.createdAt ?? "") }
             return service
         }
         return StackState(namespace: namespace, services: found.sorted { $0.shortName < $1.shortName })
@@ -183,7 +179,7 @@ extension StackState {
 
 extension StackService {
     /// Reads `GET /services` objects of one stack; services of another stack are left out.
-    package static func parse(services: [[String: Any]], namespace: String) -> [(id: String, service: StackService)] {
+    package static func parse(services: [[String: Any]], namespace: String) -> [StackService] {
         services.compactMap { object in
             guard let id = object["ID"] as? String, let spec = object["Spec"] as? [String: Any],
                 let name = spec["Name"] as? String
@@ -199,11 +195,12 @@ extension StackService {
             let placement = template["Placement"] as? [String: Any] ?? [:]
             let container = template["ContainerSpec"] as? [String: Any] ?? [:]
             let image = (container["Image"] as? String).map { $0.split(separator: "@").first.map(String.init) ?? $0 }
-            let service = StackService(
+            var service = StackService(
                 id: id, name: name, shortName: short, desiredReplicas: replicas,
                 updatedAt: object["UpdatedAt"] as? String,
                 constraints: placement["Constraints"] as? [String] ?? [], image: image ?? "", tasks: [])
-            return (id, service)
+            service.specDigest = StackTask.specDigest(template)
+            return service
         }
     }
 }
