@@ -40,6 +40,7 @@ import Testing
         let found = try #require(captured.state.stack?.service(captured.service))
         return probe.judge(
             stackService: found, containers: captured.state.containers(of: captured.service),
+            history: captured.state.containers.filter { $0.service == captured.service },
             now: now ?? captured.capturedAt)
     }
 
@@ -89,6 +90,24 @@ import Testing
         let later = try #require(try Self.judge(captured, at: captured.capturedAt.addingTimeInterval(600)))
         #expect(later.cause == "not-started")
         #expect(later.summary.contains("is ready"))
+    }
+
+    @Test func aTaskWhoseEndedContainerTheKernelKilledIsOOMKilledNotACrash() throws {
+        // The same crash loop, its last failed task's container (history on the node) killed at its memory limit.
+        var captured = try Self.load("worker-failing")
+        var stack = try #require(captured.state.stack)
+        let index = try #require(stack.services.firstIndex { $0.shortName == "worker" })
+        let last = try #require(stack.services[index].failedTasks.first)
+        let taskIndex = try #require(stack.services[index].tasks.firstIndex { $0.id == last.id })
+        stack.services[index].tasks[taskIndex].exitCode = 137
+        captured.state.stack = stack
+        var killed = try #require(captured.state.containers.first)
+        let plainCrash = try #require(try Self.judge(captured))
+        #expect(plainCrash.cause == "restarting")
+        killed.id = try #require(last.containerID)
+        killed.state.oomKilled = true
+        captured.state.containers = [killed]
+        #expect(try Self.judge(captured)?.cause == "oom-killed")
     }
 
     @Test func aRejectedTaskForAMissingImageIsImageMissingForBothExpectations() throws {

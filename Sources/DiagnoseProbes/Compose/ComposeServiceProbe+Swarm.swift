@@ -6,8 +6,11 @@ extension ComposeServiceProbe {
     /// Judges a stack's service from what Swarm says of it before its containers: scaled to zero, a task the
     /// scheduler cannot place, an image the node does not have, a task rejected, tasks that keep failing, a task
     /// not started yet. Nil when its current tasks run and none failed lately: then its containers are judged as
-    /// compose's are (health, pause, OOM).
-    func judge(stackService found: StackService, containers: [ContainerInfo], now: Date = Date()) -> Observation? {
+    /// compose's are (health, pause, OOM). `containers` are the current tasks' containers, `history` every container
+    /// of the service on this node (an ended task's says whether the kernel killed it).
+    func judge(
+        stackService found: StackService, containers: [ContainerInfo], history: [ContainerInfo], now: Date = Date()
+    ) -> Observation? {
         let name = "service '\(service)' (\(found.name))"
         let evidence = Self.evidence(found)
         let desired = found.desiredReplicas ?? max(1, found.currentTasks.count)
@@ -58,9 +61,7 @@ extension ComposeServiceProbe {
             let ago = last.timestamp.flatMap(ContainerInfo.parseDockerDate).map {
                 " \(Int(max(0, now.timeIntervalSince($0))))s ago"
             }
-            let oom =
-                last.exitCode == 137
-                && containers.contains { $0.state.oomKilled }
+            let oom = last.exitCode == 137 && history.contains { $0.id == last.containerID && $0.state.oomKilled }
             return .fail(
                 (oom ? Cause.oomKilled : .restarting).rawValue,
                 "\(name) keeps failing: \(recentFailures.count) task(s) failed in the last minute, the last\(ago ?? "") with '\(Self.shown(last.error))'; Swarm starts a new task each time (\(running.count)/\(desired) run)",

@@ -90,7 +90,8 @@ public struct ComposeServiceProbe: Probe {
                             + didYouMean(service, among: known)
                     ])
             }
-            if let verdict = judge(stackService: found, containers: containers) { return verdict }
+            let history = state.containers.filter { $0.service == service }
+            if let verdict = judge(stackService: found, containers: containers, history: history) { return verdict }
         }
         guard !state.containers.isEmpty else {
             // No container of the project at all: more likely diagnose is looking at the wrong project (run from
