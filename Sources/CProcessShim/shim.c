@@ -79,7 +79,7 @@ static int exec_searching(const char *file, char *const argv[], char *const envp
 
 /// In the child, between vfork and exec: only async-signal-safe calls, nothing written to the parent's memory.
 static void run_child(const char *file, char *const argv[], char *const envp[], const char *directory,
-                      int stdout_fd, int stderr_fd, int report_fd, pid_t parent, const char *path) {
+                      int stdin_fd, int stdout_fd, int stderr_fd, int report_fd, pid_t parent, const char *path) {
     int failure = 0;
     // Handlers of the parent must not run here (shared memory), and ignored signals would stay ignored after exec.
     for (int number = 1; number < NSIG; number++) {
@@ -97,11 +97,20 @@ static void run_child(const char *file, char *const argv[], char *const envp[], 
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) { failure = errno; goto fail; }
     // The parent may have died before prctl: then nobody would kill this child.
     if (getppid() != parent) _exit(127);
-    int null_fd = open("/dev/null", O_RDONLY);
-    if (null_fd < 0) { failure = errno; goto fail; }
-    if (null_fd != 0) {
-        if (dup2(null_fd, 0) < 0) { failure = errno; goto fail; }
-        close(null_fd);
+    if (stdin_fd >= 0) {
+        if (stdin_fd == 0) {
+            if (fcntl(0, F_SETFD, 0) != 0) { failure = errno; goto fail; }
+        } else if (dup2(stdin_fd, 0) < 0) {
+            failure = errno;
+            goto fail;
+        }
+    } else {
+        int null_fd = open("/dev/null", O_RDONLY);
+        if (null_fd < 0) { failure = errno; goto fail; }
+        if (null_fd != 0) {
+            if (dup2(null_fd, 0) < 0) { failure = errno; goto fail; }
+            close(null_fd);
+        }
     }
     int targets[2] = {stdout_fd, stderr_fd};
     for (int index = 0; index < 2; index++) {
@@ -124,7 +133,7 @@ fail:
 }
 
 int cprocess_spawn(pid_t *pid, const char *file, char *const argv[], char *const envp[], const char *directory,
-                   int stdout_fd, int stderr_fd) {
+                   int stdin_fd, int stdout_fd, int stderr_fd) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) return errno;
     const char *path = getenv("PATH");
@@ -135,7 +144,7 @@ int cprocess_spawn(pid_t *pid, const char *file, char *const argv[], char *const
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous);
     pid_t child = vfork();
-    if (child == 0) run_child(file, argv, envp, directory, stdout_fd, stderr_fd, report[1], parent, path);
+    if (child == 0) run_child(file, argv, envp, directory, stdin_fd, stdout_fd, stderr_fd, report[1], parent, path);
     int spawn_errno = errno;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     close(report[1]);

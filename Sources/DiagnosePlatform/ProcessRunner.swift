@@ -160,7 +160,7 @@ public enum ProcessRunner {
         var result = ProcessResult(
             ending: .launchFailed(ENOENT), stdout: "", stderr: "", stdoutBytes: 0, stderrBytes: 0,
             captureLimit: captureLimit)
-        guard let program = argv.first, !program.isEmpty else { return result }
+        guard argv.first?.isEmpty == false else { return result }
         if argv.contains(where: { $0.utf8.contains(0) }) {
             result.ending = .launchFailed(EINVAL)
             return result
@@ -175,34 +175,9 @@ public enum ProcessRunner {
             return result
         }
 
-        let cArguments = argv.map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
-        let environmentLines = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
-        let cEnvironment = environmentLines.map { strdup($0) } + [nil]
-        defer { cEnvironment.forEach { free($0) } }
-
-        // ETXTBSY: a program written a moment ago is still open for writing in a child that another thread forked
-        // meanwhile (until that child's exec closes it); the file is fine, so try again briefly.
-        var launched: (pid_t, Int32)?
-        for attempt in 0..<20 {
-            if attempt > 0 { usleep(10_000) }
-            launched = ChildProcesses.spawn {
-                program.withCString { file in
-                    cArguments.withUnsafeBufferPointer { arguments in
-                        cEnvironment.withUnsafeBufferPointer { environment in
-                            withOptionalCString(workingDirectory) { directory in
-                                ProcessSpawner.spawn(
-                                    ProcessSpawner.Request(
-                                        file: file, arguments: arguments.baseAddress!,
-                                        environment: environment.baseAddress!, directory: directory,
-                                        stdout: outPipe[1], stderr: mergingStandardError ? outPipe[1] : errPipe[1]))
-                            }
-                        }
-                    }
-                }
-            }
-            if launched?.1 != ETXTBSY { break }
-        }
+        let launched = spawn(
+            argv, environment: environment, workingDirectory: workingDirectory, stdout: outPipe[1],
+            stderr: mergingStandardError ? outPipe[1] : errPipe[1])
         close(outPipe[1])
         close(errPipe[1])
         guard let (pid, spawned) = launched, spawned == 0 else {
@@ -281,6 +256,45 @@ public enum ProcessRunner {
         result.stdoutBytes = streams[0].total
         result.stderrBytes = streams[1].total
         return result
+    }
+
+    /// Starts `argv` (searched on PATH) in a process group of its own, registered with `ChildProcesses`: the pid, or
+    /// 0 and the errno; nil once `ChildProcesses.killAll` was called. Standard input is `stdin` (/dev/null for -1);
+    /// the caller closes its copies of the descriptors it passed, waits for the child and unregisters it.
+    package static func spawn(
+        _ argv: [String], environment: [String: String]?, workingDirectory: String?, stdin: Int32 = -1,
+        stdout: Int32, stderr: Int32
+    ) -> (pid_t, Int32)? {
+        guard let program = argv.first else { return (0, ENOENT) }
+        let cArguments = argv.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        let environmentLines = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        let cEnvironment = environmentLines.map { strdup($0) } + [nil]
+        defer { cEnvironment.forEach { free($0) } }
+
+        // ETXTBSY: a program written a moment ago is still open for writing in a child that another thread forked
+        // meanwhile (until that child's exec closes it); the file is fine, so try again briefly.
+        var launched: (pid_t, Int32)?
+        for attempt in 0..<20 {
+            if attempt > 0 { usleep(10_000) }
+            launched = ChildProcesses.spawn {
+                program.withCString { file in
+                    cArguments.withUnsafeBufferPointer { arguments in
+                        cEnvironment.withUnsafeBufferPointer { environment in
+                            withOptionalCString(workingDirectory) { directory in
+                                ProcessSpawner.spawn(
+                                    ProcessSpawner.Request(
+                                        file: file, arguments: arguments.baseAddress!,
+                                        environment: environment.baseAddress!, directory: directory, stdin: stdin,
+                                        stdout: stdout, stderr: stderr))
+                            }
+                        }
+                    }
+                }
+            }
+            if launched?.1 != ETXTBSY { break }
+        }
+        return launched
     }
 
     struct Stream {

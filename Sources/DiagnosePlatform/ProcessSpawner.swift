@@ -16,18 +16,21 @@ package enum ProcessSpawner {
         package var arguments: UnsafePointer<UnsafeMutablePointer<CChar>?>
         package var environment: UnsafePointer<UnsafeMutablePointer<CChar>?>
         package var directory: UnsafePointer<CChar>?
+        /// Standard input; -1 reads /dev/null.
+        package var stdin: Int32
         package var stdout: Int32
         package var stderr: Int32
 
         package init(
             file: UnsafePointer<CChar>, arguments: UnsafePointer<UnsafeMutablePointer<CChar>?>,
             environment: UnsafePointer<UnsafeMutablePointer<CChar>?>, directory: UnsafePointer<CChar>?,
-            stdout: Int32, stderr: Int32
+            stdin: Int32 = -1, stdout: Int32, stderr: Int32
         ) {
             self.file = file
             self.arguments = arguments
             self.environment = environment
             self.directory = directory
+            self.stdin = stdin
             self.stdout = stdout
             self.stderr = stderr
         }
@@ -51,8 +54,8 @@ package enum ProcessSpawner {
                 var pid: pid_t = 0
                 let request = job.request
                 let failure = cprocess_spawn(
-                    &pid, request.file, request.arguments, request.environment, request.directory, request.stdout,
-                    request.stderr)
+                    &pid, request.file, request.arguments, request.environment, request.directory, request.stdin,
+                    request.stdout, request.stderr)
                 job.result = (pid, failure)
                 job.done.signal()
             }

@@ -79,8 +79,8 @@ import Testing
         let direct: @Sendable (ProcessSpawner.Request) -> (pid_t, Int32) = { request in
             var pid: pid_t = 0
             let failure = cprocess_spawn(
-                &pid, request.file, request.arguments, request.environment, request.directory, request.stdout,
-                request.stderr)
+                &pid, request.file, request.arguments, request.environment, request.directory, request.stdin,
+                request.stdout, request.stderr)
             return (pid, failure)
         }
         #expect(try await !childSurvivesItsAskingThread(direct))

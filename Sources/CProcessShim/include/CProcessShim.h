@@ -14,13 +14,14 @@ const void *cprocess_memmem(const void *haystack, size_t haystack_length, const 
 const void *cprocess_memrchr(const void *bytes, int byte, size_t length);
 
 /// Starts `file` (searched on the caller's PATH when it has no slash, as posix_spawnp does) with `argv` and `envp`:
-/// standard input from /dev/null, standard output and error on `stdout_fd` and `stderr_fd`, in `directory` when
+/// standard input from `stdin_fd` (from /dev/null when it is -1), standard output and error on `stdout_fd` and
+/// `stderr_fd` (one descriptor may serve several streams: a socket for both directions), in `directory` when
 /// not NULL, in a process group of its own, with SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP and SIGCHLD at their
 /// defaults, no signal blocked, and PR_SET_PDEATHSIG(SIGKILL): the child is killed when the *thread* that called
 /// this exits, so call it from a thread that outlives the child. Returns 0 and the pid, or the errno of the step
 /// that failed (setpgid, chdir, exec...), reported through a close-on-exec pipe; a failed child is reaped.
 int cprocess_spawn(pid_t *pid, const char *file, char *const argv[], char *const envp[], const char *directory,
-                   int stdout_fd, int stderr_fd);
+                   int stdin_fd, int stdout_fd, int stderr_fd);
 
 /// Forks the group guard: a process that kills every process group it was told of (`cprocess_guard_send`) and
 /// not told it is done with, once the other end of its socket closes, that is when this process ends, also by
