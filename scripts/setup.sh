@@ -14,6 +14,8 @@ python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 # The redis probe's consumption tests run a real Celery worker (Debian's, with kombu's Redis transport).
 command -v celery >/dev/null || need+=(celery python3-celery)
 /usr/bin/python3 -c 'import redis' 2>/dev/null || need+=(python3-redis)
+# The ssh engine tests start a real OpenSSH server on loopback (their own config and throwaway keys, stopped by pid).
+[ -x /usr/sbin/sshd ] && command -v ssh-keygen >/dev/null || need+=(openssh-server)
 # The real consumers of the output formats, which the tests call: promtool (Debian ships it in prometheus), xmllint.
 # The real consumers of the output formats, which the tests call: promtool (Debian ships it in prometheus), xmllint,
 # and python3's jsonschema for the published JSON Schemas (docs/schemas/validate.py).
@@ -27,6 +29,10 @@ if [ ${#need[@]} -gt 0 ]; then
     # Only promtool is wanted: the package's server would hold port 9090, which the lab's Prometheus publishes.
     if [[ " ${need[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null; then
         systemctl disable --now prometheus >/dev/null 2>&1 || true
+    fi
+    # Nor the package's sshd on port 22: the tests start their own.
+    if [[ " ${need[*]} " == *" openssh-server "* ]] && command -v systemctl >/dev/null; then
+        systemctl disable --now ssh >/dev/null 2>&1 || true
     fi
 fi
 if ! command -v docker-compose >/dev/null || ! command -v dockerd >/dev/null; then

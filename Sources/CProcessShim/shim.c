@@ -251,3 +251,15 @@ int cprocess_guard_send(int channel, int adding, pid_t group) {
     } while (sent < 0 && errno == EINTR);
     return sent == (ssize_t)sizeof record ? 0 : errno;
 }
+
+int cprocess_accept_own(int listener) {
+    int connection = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+    if (connection < 0) return -1;
+    struct ucred credentials;
+    socklen_t size = sizeof credentials;
+    if (getsockopt(connection, SOL_SOCKET, SO_PEERCRED, &credentials, &size) != 0 || credentials.pid != getpid()) {
+        close(connection);
+        return -2;
+    }
+    return connection;
+}

@@ -91,7 +91,8 @@ public struct ContainerExecution: Sendable, Hashable {
 /// The one way diagnose talks to Docker Compose, shared by every compose-backed probe of an invocation.
 ///
 /// Container state is read from the engine once per project through the Engine API (`DockerEngine`: the
-/// containers by label, each inspected; over ssh, `docker ps` and `docker inspect`) and shared by every caller, including concurrent ones; `config` runs once per project and
+/// containers by label, each inspected; over ssh too, through `docker system dial-stdio` there) and shared by every
+/// caller, including concurrent ones; `config` runs once per project and
 /// a service's log is read once per number of lines asked for, however many patterns are searched in it.
 public final class ComposeAdapter: Sendable {
     /// The environment docker and compose run with (PATH, DOCKER_HOST, COMPOSE_PROJECT_NAME...).
@@ -102,7 +103,6 @@ public final class ComposeAdapter: Sendable {
     public let stateTimeout: Duration
 
     private let cli: Result<ComposeCLI, ComposeError>
-    private let dockerPath: String?
     private let states = SingleFlight<String, Result<ProjectState, ComposeError>>()
     private let configs = SingleFlight<ComposeProject, Result<ComposeConfigOutput, ComposeError>>()
     private let logReads = SingleFlight<LogRead, Result<ServiceLog, ComposeError>>()
@@ -119,7 +119,6 @@ public final class ComposeAdapter: Sendable {
         self.workingDirectory = workingDirectory
         self.stateTimeout = stateTimeout
         cli = ComposeCLI.detect(environment: environment)
-        dockerPath = ComposeCLI.executable(named: "docker", environment: environment)
         endpoint = EngineEndpoint.resolve(environment: environment)
         orchestrator = Orchestrator.from(environment: environment)
     }
@@ -146,12 +145,6 @@ public final class ComposeAdapter: Sendable {
         }
     }
 
-    /// Whether state, logs and exec go through the Engine API: every endpoint but ssh, which the docker CLI dials.
-    private var usesEngineAPI: Bool {
-        if case .success(let found) = endpoint, case .ssh = found.transport { return false }
-        return true
-    }
-
     /// The engine client, its version negotiated once per adapter.
     private func engine(cancellation: CancellationFlag?) async -> Result<DockerEngine, ComposeError> {
         await engines.value(for: "") {
@@ -160,7 +153,8 @@ public final class ComposeAdapter: Sendable {
             let flags = cancellation.map { [$0] } ?? []
             return await offload {
                 resolved.flatMap { found in
-                    var client = DockerEngine(endpoint: found)
+                    var client = DockerEngine(
+                        endpoint: found, environment: self.environment, sshConnectTimeout: timeout)
                     self.requests.add(1, ordering: .relaxed)
                     return client.negotiate(timeout: timeout, cancellation: flags).map { _ in client }
                 }
@@ -263,56 +257,20 @@ public final class ComposeAdapter: Sendable {
         case .failure(let error): return .failure(error)
         case .success(let chosen): orchestrator = chosen
         }
-        if usesEngineAPI {
-            let timeout = stateTimeout
-            return await withEngine(cancellation: cancellation) { client, flags in
-                if orchestrator != .swarm {
-                    self.requests.add(1, ordering: .relaxed)
-                    switch client.containerIDs(project: project, timeout: timeout, cancellation: flags) {
-                    case .failure(let error): return .failure(error)
-                    case .success(let ids) where !ids.isEmpty || orchestrator == .compose:
-                        self.requests.add(ids.count, ordering: .relaxed)
-                        return client.projectState(ids: ids, project: project, timeout: timeout, cancellation: flags)
-                    case .success: break
-                    }
+        let timeout = stateTimeout
+        return await withEngine(cancellation: cancellation) { client, flags in
+            if orchestrator != .swarm {
+                self.requests.add(1, ordering: .relaxed)
+                switch client.containerIDs(project: project, timeout: timeout, cancellation: flags) {
+                case .failure(let error): return .failure(error)
+                case .success(let ids) where !ids.isEmpty || orchestrator == .compose:
+                    self.requests.add(ids.count, ordering: .relaxed)
+                    return client.projectState(ids: ids, project: project, timeout: timeout, cancellation: flags)
+                case .success: break
                 }
-                return self.readStack(
-                    project, client: client, required: orchestrator == .swarm, timeout: timeout, cancellation: flags)
             }
-        }
-        if orchestrator == .swarm {
-            return .failure(
-                .dockerFailed(
-                    command: "docker stack",
-                    message:
-                        "a Swarm stack is read through the Engine API, which diagnose does not dial over ssh; forward the manager's socket (ssh -L) and set DOCKER_HOST to it"
-                ))
-        }
-        let listing = await docker(
-            ["ps", "-a", "-q", "--no-trunc", "--filter", "label=com.docker.compose.project=\(project)"],
-            timeout: stateTimeout, cancellation: cancellation)
-        let ids: [String]
-        switch listing.flatMap(engineAnswer) {
-        case .failure(let error): return .failure(error)
-        case .success(let result) where result.exitStatus != 0:
-            return .failure(.dockerFailed(command: "docker ps", message: result.stderr.firstLine.truncated(to: 300)))
-        case .success(let result):
-            ids = result.stdout.split(whereSeparator: \.isNewline).map(String.init)
-        }
-        guard !ids.isEmpty else { return .success(ProjectState(project: project, containers: [])) }
-        let inspection = await docker(
-            ["inspect"] + ids, timeout: stateTimeout, captureLimit: 16 << 20, cancellation: cancellation)
-        let result: ProcessResult
-        switch inspection {
-        case .failure(let error): return .failure(error)
-        case .success(let finished): result = finished
-        }
-        // A container removed between `ps` and `inspect` makes inspect exit 1 but still describe the others.
-        if let containers = try? JSONDecoder().decode([ContainerInfo].self, from: Data(result.stdout.utf8)) {
-            return .success(ProjectState(project: project, containers: containers))
-        }
-        return engineAnswer(result).flatMap { _ in
-            .failure(.dockerFailed(command: "docker inspect", message: "its output could not be read as JSON"))
+            return self.readStack(
+                project, client: client, required: orchestrator == .swarm, timeout: timeout, cancellation: flags)
         }
     }
 
@@ -404,40 +362,17 @@ public final class ComposeAdapter: Sendable {
         let since = container.state.startedAt.flatMap(ContainerInfo.parseDockerDate).map {
             String(Int($0.timeIntervalSince1970) - 1)
         }
-        if usesEngineAPI {
-            let limit = 64 << 20
-            return await withEngine(cancellation: cancellation) { client, flags in
-                self.requests.add(1, ordering: .relaxed)
-                return client.logs(
-                    container.id, tty: container.config.tty, since: since, tail: tail, timestamps: timestamps,
-                    limit: limit, timeout: timeout, cancellation: flags
-                ).map { stream in
-                    ServiceLog(
-                        container: container, result: Self.merged(stream, limit: limit),
-                        command: Self.logCommand("docker logs", container.name, tail: tail, timestamps: timestamps)
-                            + (container.state.startedAt.map { " --since \($0) (this run)" } ?? ""))
-                }
-            }
-        }
-        var arguments = ["logs", "--tail", String(tail)] + (timestamps ? ["--timestamps"] : [])
-        if let since { arguments += ["--since", since] }
-        let result = await docker(
-            arguments + [container.id], timeout: timeout, captureLimit: 64 << 20,
-            cancellation: cancellation, mergingStandardError: true, keepingEnd: true)
-        return result.flatMap { finished in
-            if case .timedOut = finished.ending {
-                return .failure(.engineUnreachable("docker logs gave no answer within \(timeout.shortDescription)"))
-            }
-            return engineAnswer(finished).flatMap { answered in
-                guard answered.exitStatus == 0 else {
-                    return .failure(
-                        .dockerFailed(command: "docker logs", message: answered.stdout.firstLine.truncated(to: 300)))
-                }
-                return .success(
-                    ServiceLog(
-                        container: container, result: answered,
-                        command: Self.logCommand("docker logs", container.name, tail: tail, timestamps: timestamps)
-                            + (container.state.startedAt.map { " --since \($0) (this run)" } ?? "")))
+        let limit = 64 << 20
+        return await withEngine(cancellation: cancellation) { client, flags in
+            self.requests.add(1, ordering: .relaxed)
+            return client.logs(
+                container.id, tty: container.config.tty, since: since, tail: tail, timestamps: timestamps,
+                limit: limit, timeout: timeout, cancellation: flags
+            ).map { stream in
+                ServiceLog(
+                    container: container, result: Self.merged(stream, limit: limit),
+                    command: Self.logCommand("docker logs", container.name, tail: tail, timestamps: timestamps)
+                        + (container.state.startedAt.map { " --since \($0) (this run)" } ?? ""))
             }
         }
     }
@@ -496,82 +431,29 @@ public final class ComposeAdapter: Sendable {
         guard container.isRunning else {
             return .failure(.notRunning(service: service, container: container.name, status: container.state.status))
         }
-        if usesEngineAPI {
-            let limit = ProcessRunner.defaultCaptureLimit
-            return await withEngine(cancellation: cancellation) { client, flags in
-                self.requests.add(3, ordering: .relaxed)
-                return client.exec(container.id, command: argv, limit: 2 * limit, timeout: timeout, cancellation: flags)
-                    .map { answer in
-                        let result = ProcessResult(
-                            ending: answer.exitCode.map { .exited(Int32(truncatingIfNeeded: $0)) } ?? .timedOut,
-                            stdout: String(decoding: answer.output.standardOutput.prefix(limit), as: UTF8.self),
-                            stderr: String(decoding: answer.output.standardError.prefix(limit), as: UTF8.self),
-                            stdoutBytes: answer.output.standardOutput.count,
-                            stderrBytes: answer.output.standardError.count, captureLimit: limit)
-                        return ContainerExecution(
-                            container: container, command: ["docker", "exec", container.name] + argv, result: result)
-                    }
-            }.flatMapError { error in
-                if case .dockerFailed(_, let message) = error, message.contains("is not running") {
-                    return .failure(.notRunning(service: service, container: container.name, status: "stopped"))
+        let limit = ProcessRunner.defaultCaptureLimit
+        return await withEngine(cancellation: cancellation) { client, flags in
+            self.requests.add(3, ordering: .relaxed)
+            return client.exec(container.id, command: argv, limit: 2 * limit, timeout: timeout, cancellation: flags)
+                .map { answer in
+                    let result = ProcessResult(
+                        ending: answer.exitCode.map { .exited(Int32(truncatingIfNeeded: $0)) } ?? .timedOut,
+                        stdout: String(decoding: answer.output.standardOutput.prefix(limit), as: UTF8.self),
+                        stderr: String(decoding: answer.output.standardError.prefix(limit), as: UTF8.self),
+                        stdoutBytes: answer.output.standardOutput.count,
+                        stderrBytes: answer.output.standardError.count, captureLimit: limit)
+                    return ContainerExecution(
+                        container: container, command: ["docker", "exec", container.name] + argv, result: result)
                 }
-                if case .dockerFailed(_, let message) = error, message.hasPrefix("HTTP 404") {
-                    return .failure(.notCreated(service: service, project: project))
-                }
-                return .failure(error)
-            }
-        }
-        let arguments = ["exec", container.id] + argv
-        return await docker(arguments, timeout: timeout, cancellation: cancellation).flatMap { result in
-            // The container may have stopped after the state was read.
-            if result.exitStatus != 0, result.stderr.contains("is not running") {
+        }.flatMapError { error in
+            if case .dockerFailed(_, let message) = error, message.contains("is not running") {
                 return .failure(.notRunning(service: service, container: container.name, status: "stopped"))
             }
-            if result.exitStatus != 0, result.stderr.contains("No such container") {
+            if case .dockerFailed(_, let message) = error, message.hasPrefix("HTTP 404") {
                 return .failure(.notCreated(service: service, project: project))
             }
-            return engineAnswer(result).map { _ in
-                ContainerExecution(
-                    container: container, command: ["docker", "exec", container.name] + argv, result: result)
-            }
+            return .failure(error)
         }
-    }
-
-    // MARK: Running docker
-
-    private func docker(
-        _ arguments: [String], timeout: Duration, captureLimit: Int = ProcessRunner.defaultCaptureLimit,
-        cancellation: CancellationFlag?, mergingStandardError: Bool = false, keepingEnd: Bool = false
-    ) async -> Result<ProcessResult, ComposeError> {
-        guard let dockerPath else { return .failure(.dockerMissing) }
-        started.add(1, ordering: .relaxed)
-        let result = await ProcessRunner.run(
-            [dockerPath] + arguments, environment: environment, workingDirectory: workingDirectory, timeout: timeout,
-            captureLimit: captureLimit, cancellation: cancellation, mergingStandardError: mergingStandardError,
-            keepingEnd: keepingEnd)
-        switch result.ending {
-        case .launchFailed: return .failure(.dockerMissing)
-        case .cancelled: return .failure(.cancelled)
-        case .timedOut where arguments.first == "ps" || arguments.first == "inspect":
-            return .failure(
-                .engineUnreachable("docker \(arguments[0]) gave no answer within \(timeout.shortDescription)"))
-        case .timedOut, .exited, .signalled: return .success(result)
-        }
-    }
-
-    /// The result when the engine answered, or `engineUnreachable`/`dockerFailed` when the docker CLI says it did not.
-    private func engineAnswer(_ result: ProcessResult) -> Result<ProcessResult, ComposeError> {
-        guard let status = result.exitStatus, status != 0 else { return .success(result) }
-        let message = (result.stderr.isEmpty ? result.stdout : result.stderr).trimmingWhitespace()
-        let unreachable = [
-            "Cannot connect to the Docker daemon", "Is the docker daemon running", "error during connect",
-            "permission denied while trying to connect", "dial unix",
-        ]
-        if unreachable.contains(where: message.contains) {
-            return .failure(.engineUnreachable(message.firstLine.truncated(to: 300)))
-        }
-        // A failing program inside `docker exec` is an answer, not a docker failure.
-        return .success(result)
     }
 
     private func display(_ command: [String]) -> String { command.map(shellQuoted).joined(separator: " ") }

@@ -157,6 +157,20 @@ import Testing
           read: {severity: ok, title: Read}
         """
 
+    /// A run of `runbook` on a remote engine: exit 0, every step but `reach` passed, and `reach` (a namespace
+    /// entered) said `remote-engine`.
+    static func expectRemoteRun(_ run: ProcessResult) throws {
+        #expect(run.exitStatus == 0, "\(run.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        let path = try #require((report?["runbooks"] as? [[String: Any]])?.first?["path"] as? [[String: Any]])
+        let outcomes = Dictionary(
+            uniqueKeysWithValues: path.map { ($0["step"] as? String ?? "", $0["outcome"] as? String ?? "") })
+        #expect(
+            outcomes == ["running": "pass", "logs": "pass", "exec": "pass", "reach": "error"],
+            "\(path.map { "\($0["step"] ?? ""): \($0["summary"] ?? "")" })")
+        #expect(path.last?["cause"] as? String == "remote-engine")
+    }
+
     @Test(.enabled(if: socketPresent)) func aRunOverTLSReadsTheEngineAndStartsNoDockerProcess() async throws {
         guard let certificates = try await TestCertificates.make() else { return }
         defer { certificates.remove() }
@@ -183,15 +197,7 @@ import Testing
         let run = await ProcessRunner.run(
             [EngineClientRunTests.binary, "run", folder + "/tls.yml", "--format", "json"], environment: environment,
             workingDirectory: directory, timeout: hangGuard)
-        #expect(run.exitStatus == 0, "\(run.stderr)")
-        let report = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
-        let path = try #require((report?["runbooks"] as? [[String: Any]])?.first?["path"] as? [[String: Any]])
-        let outcomes = Dictionary(
-            uniqueKeysWithValues: path.map { ($0["step"] as? String ?? "", $0["outcome"] as? String ?? "") })
-        #expect(
-            outcomes == ["running": "pass", "logs": "pass", "exec": "pass", "reach": "error"],
-            "\(path.map { "\($0["step"] ?? ""): \($0["summary"] ?? "")" })")
-        #expect(path.last?["cause"] as? String == "remote-engine")
+        try Self.expectRemoteRun(run)
         #expect(relay.accepted > before)
         #expect(
             !FileManager.default.fileExists(atPath: log),

@@ -37,4 +37,8 @@ int cprocess_guard_send(int channel, int adding, pid_t group);
 /// Returns 0, or the errno of the failing call.
 int cprocess_enter_netns(int pid);
 
+/// Accepts a connection on `listener` (close-on-exec) made by this very process (SO_PEERCRED): the descriptor; -1 with
+/// errno set when none is pending or accept failed; -2 when one from another process was refused (and closed).
+int cprocess_accept_own(int listener);
+
 #endif

@@ -12,7 +12,9 @@ package struct DockerEngine: Sendable {
     /// Where the engine listens.
     package var endpoint: EngineEndpoint
     /// The connections kept open between this client's requests, on any thread.
-    private let connections = CurlConnectionPool()
+    private let connections: CurlConnectionPool
+    /// For an ssh engine, what starts each connection (`ssh HOST docker system dial-stdio`); the pool keeps it.
+    private let dialer: CommandDialer?
     /// The API version requests name, after `negotiate`; the oldest this client understands until then.
     package var apiVersion: String = DockerEngine.minimumVersion
 
@@ -40,10 +42,29 @@ package struct DockerEngine: Sendable {
         }
     }
 
-    /// A client of the engine at `endpoint`, not yet negotiated.
-    package init(endpoint: EngineEndpoint) {
+    /// A client of the engine at `endpoint`, not yet negotiated. An ssh engine's connections are made by `ssh`
+    /// (found on the PATH of `environment`, which it runs with) with a connect timeout of `sshConnectTimeout`.
+    package init(
+        endpoint: EngineEndpoint, environment: [String: String] = ProcessInfo.processInfo.environment,
+        sshConnectTimeout: Duration = .seconds(30)
+    ) {
         self.endpoint = endpoint
+        if case .ssh(let destination) = endpoint.transport {
+            // ssh is found as docker and compose are, on the environment's PATH.
+            var argv = destination.command(connectTimeout: sshConnectTimeout)
+            argv[0] = ComposeCLI.executable(named: "ssh", environment: environment) ?? "ssh"
+            dialer = CommandDialer(argv: argv, environment: environment)
+        } else {
+            dialer = nil
+        }
+        connections = CurlConnectionPool(dialer: dialer)
     }
+
+    /// How many ssh connections this client started (each a `ssh ... docker system dial-stdio`); 0 for the others.
+    package var sshConnectionsStarted: Int { dialer?.commandsStarted ?? 0 }
+
+    /// How many of them are open now.
+    package var sshConnectionsOpen: Int { dialer?.openConnections ?? 0 }
 
     /// Asks `GET /_ping` for the engine's API version and settles on min(engine, 1.41); an engine older than 1.25
     /// is refused with what to do.
@@ -91,9 +112,7 @@ package struct DockerEngine: Sendable {
         switch endpoint.transport {
         case .unix(let socket): request.unixSocketPath = socket
         case .tcp(_, _, let tls): request.tlsFiles = tls
-        case .ssh(let destination):
-            return .failure(
-                .engineUnreachable("\(destination) is an ssh engine, which the engine client does not dial"))
+        case .ssh: request.dialer = dialer
         }
         let response = Curl.perform(request, cancellation: cancellation)
         if response.cancelled || response.code == CURLE_ABORTED_BY_CALLBACK { return .failure(.cancelled) }
@@ -118,6 +137,9 @@ package struct DockerEngine: Sendable {
         }
         if case .tcp(_, _, let files?) = endpoint.transport, let failure = tlsFailure(response, files: files) {
             return .engineUnreachable("TLS with \(place) failed: \(failure)")
+        }
+        if case .ssh(let destination) = endpoint.transport, let dialer {
+            return .engineUnreachable(sshFailure(response, destination: destination, dialer: dialer, timeout: timeout))
         }
         switch (response.code, response.osErrno) {
         case (CURLE_OPERATION_TIMEDOUT, _):
@@ -182,13 +204,47 @@ package struct DockerEngine: Sendable {
         }
     }
 
+    /// What a transfer over ssh that failed says, with ssh's own words (what the last connection's command wrote on
+    /// standard error: untrusted text, so control characters are removed and it is cut) and what to do.
+    private func sshFailure(
+        _ response: CurlResponse, destination: EngineEndpoint.SSHDestination, dialer: CommandDialer,
+        timeout: Duration
+    ) -> String {
+        let said = Self.inert(dialer.lastError.split(whereSeparator: \.isNewline).suffix(3).joined(separator: " / "))
+        let via = "ssh to \(endpoint)"
+        if response.code == CURLE_OPERATION_TIMEDOUT && said.isEmpty {
+            return "\(via) gave no answer within \(timeout): check that the host is up and sshd answers there"
+        }
+        let advice: String
+        if said.contains("Permission denied") || said.contains("Host key verification failed")
+            || said.contains("passphrase")
+        {
+            advice =
+                "diagnose runs ssh with BatchMode=yes: the host key must be known (ssh to it once) and a key usable without a prompt (ssh-agent)"
+        } else if said.contains("command not found") || said.contains("No such file")
+            || said.contains("unknown command")
+        {
+            advice = "the docker CLI (18.09 or later) must be on that host's PATH for 'docker system dial-stdio'"
+        } else if said.contains("dial-stdio") || said.contains("Cannot connect to the Docker daemon") {
+            advice = "the engine on that host did not answer docker system dial-stdio: is dockerd running there?"
+        } else {
+            advice = "try 'docker -H \(destination.address) version' by hand"
+        }
+        let detail = said.isEmpty ? response.message.truncated(to: 200) : said
+        return "\(via) failed: \(detail): \(advice)"
+    }
+
+    /// Observed text made inert for a message: control characters removed, whitespace trimmed, cut.
+    static func inert(_ text: String) -> String {
+        let clean = String(
+            String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }))
+        return clean.trimmingWhitespace().truncated(to: 300)
+    }
+
     /// The engine's `{"message": ...}` for an error, else the status; control characters removed and cut.
     static func engineMessage(_ body: [UInt8], status: Int) -> String {
         let parsed = (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["message"] as? String
-        let text = parsed ?? String(decoding: body.prefix(512), as: UTF8.self)
-        let clean = String(
-            String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }))
-        let shown = clean.trimmingWhitespace().truncated(to: 300)
+        let shown = inert(parsed ?? String(decoding: body.prefix(512), as: UTF8.self))
         return "HTTP \(status)" + (shown.isEmpty ? "" : ": \(shown)")
     }
 

@@ -10,8 +10,65 @@ package struct EngineEndpoint: Sendable, Hashable, CustomStringConvertible {
         case unix(path: String)
         /// TCP, plain or TLS with the client files.
         case tcp(host: String, port: Int, tls: CurlTLSFiles?)
-        /// An ssh destination (`ssh://user@host`), reached through `docker system dial-stdio` there.
-        case ssh(String)
+        /// An ssh destination (`ssh://[user@]host[:port][/socket]`), reached through `docker system dial-stdio` there.
+        case ssh(SSHDestination)
+    }
+
+    /// An `ssh://` engine address, split as the docker CLI splits it (its `connhelper/ssh`): no password, query or
+    /// fragment; a path names the engine's socket on that host.
+    package struct SSHDestination: Sendable, Hashable, CustomStringConvertible {
+        /// The address as given.
+        package var address: String
+        /// `-l USER`, when the address has one.
+        package var user: String?
+        /// The host, without brackets.
+        package var host: String
+        /// `-p PORT`, when the address has one.
+        package var port: Int?
+        /// The engine's socket on that host, when the address names one.
+        package var socketPath: String?
+
+        package var description: String { address }
+
+        /// The command that makes one connection, as the docker CLI's: `ssh -o ConnectTimeout=N -T [-l USER]
+        /// [-p PORT] -- HOST docker [--host=unix://PATH] system dial-stdio`, with `BatchMode=yes` added: diagnose
+        /// runs unattended, so ssh fails at once where it would ask for a password, a passphrase or a new host key.
+        package func command(connectTimeout: Duration) -> [String] {
+            let seconds = max(1, Int((connectTimeout.milliseconds + 999) / 1000))
+            var argv = ["ssh", "-o", "ConnectTimeout=\(seconds)", "-o", "BatchMode=yes", "-T"]
+            if let user { argv += ["-l", user] }
+            if let port { argv += ["-p", String(port)] }
+            argv += ["--", host, "docker"]
+            if let socketPath { argv.append("--host=unix://\(socketPath)") }
+            return argv + ["system", "dial-stdio"]
+        }
+
+        /// The destination an `ssh://` address names, or why it names none (`origin` says where it was read).
+        static func parse(_ address: String, origin: String) -> Result<SSHDestination, ComposeError> {
+            func refused(_ reason: String) -> Result<SSHDestination, ComposeError> {
+                .failure(
+                    .engineUnreachable(
+                        "\(origin) '\(address.truncated(to: 200))' is not a usable ssh://[user@]host[:port] address: \(reason)"
+                    ))
+            }
+            guard let parts = URLComponents(string: address), parts.scheme == "ssh" else {
+                return refused("it is not a URL")
+            }
+            guard parts.password == nil else { return refused("a password in the address is not supported") }
+            guard parts.query == nil else { return refused("query parameters are not allowed") }
+            guard parts.fragment == nil else { return refused("fragments are not allowed") }
+            guard let host = parts.host, !host.isEmpty else { return refused("the host name is empty") }
+            // A name ssh would read as an option, or a line break in an argument, is refused rather than passed on.
+            guard !host.hasPrefix("-"), !address.contains(where: \.isNewline) else {
+                return refused("the host name is not one ssh can take")
+            }
+            let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+            let path = parts.path.trimmingCharacters(in: CharacterSet(charactersIn: "/")).isEmpty ? nil : parts.path
+            return .success(
+                SSHDestination(
+                    address: address, user: parts.user.flatMap { $0.isEmpty ? nil : $0 }, host: bare,
+                    port: parts.port, socketPath: path))
+        }
     }
 
     /// How the engine is reached.
@@ -49,7 +106,7 @@ package struct EngineEndpoint: Sendable, Hashable, CustomStringConvertible {
         switch transport {
         case .unix(let path): "unix://\(path) (\(origin))"
         case .tcp(let host, let port, let tls): "tcp://\(host):\(port)\(tls == nil ? "" : " with TLS") (\(origin))"
-        case .ssh(let destination): "\(destination) (\(origin))"
+        case .ssh(let destination): "\(destination.address) (\(origin))"
         }
     }
 
@@ -97,7 +154,11 @@ package struct EngineEndpoint: Sendable, Hashable, CustomStringConvertible {
             guard path.hasPrefix("/") else { return .failure(invalid) }
             return .success(EngineEndpoint(transport: .unix(path: path), origin: origin))
         }
-        if host.hasPrefix("ssh://") { return .success(EngineEndpoint(transport: .ssh(host), origin: origin)) }
+        if host.hasPrefix("ssh://") {
+            return SSHDestination.parse(host, origin: origin).map {
+                EngineEndpoint(transport: .ssh($0), origin: origin)
+            }
+        }
         guard host.hasPrefix("tcp://") || host.hasPrefix("http://") || host.hasPrefix("https://"),
             let parts = URLComponents(string: host), let name = parts.host, !name.isEmpty
         else { return .failure(invalid) }

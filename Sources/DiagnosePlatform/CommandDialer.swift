@@ -1,0 +1,261 @@
+import CProcessShim
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Connections made by a command, as the docker CLI makes them for an `ssh://` engine (its commandconn): each
+/// connection libcurl opens starts `argv` with its standard input and output on that connection, so that HTTP goes
+/// through the command. For ssh, the command is `ssh ... HOST docker system dial-stdio`.
+///
+/// libcurl connects to a unix socket of this process's own (`socketPath`, through `CurlRequest.dialer`, in a folder
+/// only its user can enter, removed with the dialer), and a thread of the dialer accepts each connection, only from
+/// this process (its peer credentials), and hands it to a new command. Two simpler ways fail with the libcurl of
+/// Debian 12 (7.88): its socket callbacks cannot say "already connected" (it connects anyway), and it never reuses a
+/// connection to an abstract socket (it takes the empty address for one still resolving).
+///
+/// Each command runs in a process group of its own, registered with `ChildProcesses` (killed on an interruption, and
+/// by the group guard when diagnose dies). It is killed and reaped as soon as libcurl closes its connection, and the
+/// connection is closed as soon as the command ends (libcurl then reads the end of the answer at once, not at its
+/// timeout). What the last command to end wrote on standard error is kept: it is why a connection failed
+/// (`ssh: connect to host ...: Connection refused`, `Permission denied (publickey)`).
+package final class CommandDialer: @unchecked Sendable {
+    /// The command each connection starts.
+    package let argv: [String]
+    /// The unix socket libcurl connects to (CURLOPT_UNIX_SOCKET_PATH); empty when it could not be made.
+    package let socketPath: String
+    private let monitor: Monitor?
+    /// Why the dialer could not listen, when it could not.
+    private let failure: String?
+
+    /// A dialer starting `argv` (searched on PATH) with `environment` for each connection.
+    package init(argv: [String], environment: [String: String]) {
+        self.argv = argv
+        let (listener, path, reason) = Monitor.listen()
+        socketPath = path
+        monitor = listener < 0 ? nil : Monitor(listener: listener, argv: argv, environment: environment)
+        failure = reason
+        monitor?.start()
+    }
+
+    deinit {
+        monitor?.stop()
+        if !socketPath.isEmpty {
+            unlink(socketPath)
+            rmdir((socketPath as NSString).deletingLastPathComponent)
+        }
+    }
+
+    /// How many commands were started.
+    package var commandsStarted: Int { monitor?.started.load(ordering: .relaxed) ?? 0 }
+
+    /// How many commands are running (connections open).
+    package var openConnections: Int { monitor?.state.withLock { $0.children.count } ?? 0 }
+
+    /// What the last command to end wrote on standard error (its last lines, whitespace-trimmed), or why none could
+    /// start; empty when nothing was said.
+    package var lastError: String { failure ?? monitor?.state.withLock { $0.lastWords } ?? "" }
+
+    /// The thread's side: the listener, the commands running and what they said.
+    final class Monitor: @unchecked Sendable {
+        struct Child {
+            var pid: pid_t
+            /// The accepted connection; the command has its own copies as standard input and output.
+            var connection: Int32
+            /// The read end of the pipe its standard error goes to (non-blocking).
+            var errors: Int32
+            var said: [UInt8] = []
+        }
+
+        struct State {
+            var children: [Child] = []
+            var lastWords = ""
+        }
+
+        let listener: Int32
+        let argv: [String]
+        let environment: [String: String]
+        let state = Mutex(State())
+        let started = Atomic<Int>(0)
+        /// Written to end the thread.
+        private var wake: [Int32] = [-1, -1]
+        private let ended = DispatchSemaphore(value: 0)
+
+        /// POLLRDHUP (Linux): the peer closed its end; Glibc's Swift module hides it behind _GNU_SOURCE.
+        static let peerClosed: Int16 = 0x2000
+
+        /// The most bytes of a command's standard error kept (its end).
+        static let errorLimit = 4096
+
+        init(listener: Int32, argv: [String], environment: [String: String]) {
+            self.listener = listener
+            self.argv = argv
+            self.environment = environment
+            if cprocess_pipe_cloexec(&wake) != 0 { wake = [-1, -1] }
+        }
+
+        /// A listening unix socket in a new folder only this user can enter, and its path; or -1, "" and why not.
+        static func listen() -> (Int32, String, String?) {
+            let base = NSTemporaryDirectory().count < 60 ? NSTemporaryDirectory() : "/tmp/"
+            var template = Array((base + "diagnose-dial-XXXXXX").utf8CString)
+            guard let made = mkdtemp(&template) else {
+                return (-1, "", "no folder for the dialer's socket: \(String(cString: strerror(errno)))")
+            }
+            let folder = String(cString: made)
+            let path = folder + "/socket"
+            let descriptor = socket(
+                AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { bytes in
+                for (index, byte) in path.utf8.prefix(bytes.count - 1).enumerated() { bytes[index] = byte }
+            }
+            let bound =
+                descriptor >= 0
+                && withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                    }
+                } == 0
+            guard bound, Glibc.listen(descriptor, 64) == 0 else {
+                let reason = String(cString: strerror(errno))
+                if descriptor >= 0 { close(descriptor) }
+                unlink(path)
+                rmdir(folder)
+                return (-1, "", "the dialer's socket could not listen: \(reason)")
+            }
+            return (descriptor, path, nil)
+        }
+
+        func start() {
+            let thread = Thread { [self] in
+                run()
+                ended.signal()
+            }
+            thread.name = "diagnose-dialer"
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+
+        /// Ends the thread, which kills every command still running, and waits for it.
+        func stop() {
+            var byte: UInt8 = 1
+            if wake[1] >= 0, write(wake[1], &byte, 1) == 1 {
+                ended.wait()
+            } else {
+                finishAll()
+            }
+            close(listener)
+            for descriptor in wake where descriptor >= 0 { close(descriptor) }
+        }
+
+        private func run() {
+            while true {
+                let children = state.withLock { $0.children }
+                var watched = [
+                    pollfd(fd: listener, events: Int16(POLLIN), revents: 0),
+                    pollfd(fd: wake[0], events: Int16(POLLIN), revents: 0),
+                ]
+                for child in children {
+                    watched.append(pollfd(fd: child.connection, events: Self.peerClosed, revents: 0))
+                    watched.append(pollfd(fd: child.errors, events: Int16(POLLIN), revents: 0))
+                }
+                guard poll(&watched, nfds_t(watched.count), -1) >= 0 || errno == EINTR else { continue }
+                if watched[1].revents != 0 {
+                    finishAll()
+                    return
+                }
+                for (index, child) in children.enumerated() {
+                    let connection = watched[2 + 2 * index].revents
+                    let errors = watched[3 + 2 * index].revents
+                    // libcurl closed the connection, or the command closed standard error: it is done either way.
+                    let closed = connection & (Self.peerClosed | Int16(POLLHUP | POLLERR)) != 0
+                    let quiet = errors != 0 && !readErrors(of: child.pid)
+                    if closed || quiet { finish(child.pid) }
+                }
+                if watched[0].revents != 0 { acceptAll() }
+            }
+        }
+
+        /// Takes every pending connection and starts a command on each; a connection from another process is closed.
+        private func acceptAll() {
+            while true {
+                let connection = cprocess_accept_own(listener)
+                if connection == -2 { continue }
+                guard connection >= 0 else { return }
+                startCommand(on: connection)
+            }
+        }
+
+        private func startCommand(on connection: Int32) {
+            var errorPipe: [Int32] = [-1, -1]
+            guard cprocess_pipe_cloexec(&errorPipe) == 0 else {
+                remember("pipe: \(String(cString: strerror(errno)))")
+                close(connection)
+                return
+            }
+            let launched = ProcessRunner.spawn(
+                argv, environment: environment, workingDirectory: nil, stdin: connection, stdout: connection,
+                stderr: errorPipe[1])
+            close(errorPipe[1])
+            guard let (pid, failure) = launched, failure == 0 else {
+                close(errorPipe[0])
+                close(connection)
+                let program = argv.first ?? ""
+                remember(
+                    launched == nil
+                        ? "the run is being stopped"
+                        : "\(program) could not be started: \(String(cString: strerror(launched?.1 ?? ENOENT)))")
+                return
+            }
+            _ = fcntl(errorPipe[0], F_SETFL, fcntl(errorPipe[0], F_GETFL) | O_NONBLOCK)
+            state.withLock { $0.children.append(Child(pid: pid, connection: connection, errors: errorPipe[0])) }
+            started.add(1, ordering: .relaxed)
+        }
+
+        /// Reads what the command wrote on standard error so far; false at its end (the command has exited).
+        private func readErrors(of pid: pid_t) -> Bool {
+            guard let descriptor = state.withLock({ $0.children.first { $0.pid == pid }?.errors }) else { return false }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = Glibc.read(descriptor, &buffer, buffer.count)
+                if count > 0 {
+                    state.withLock { state in
+                        guard let index = state.children.firstIndex(where: { $0.pid == pid }) else { return }
+                        state.children[index].said += buffer[0..<count]
+                        let extra = state.children[index].said.count - Self.errorLimit
+                        if extra > 0 { state.children[index].said.removeFirst(extra) }
+                    }
+                    continue
+                }
+                return count < 0 && (errno == EAGAIN || errno == EINTR)
+            }
+        }
+
+        /// Kills the command's group, reaps it, keeps what it said and closes its connection and pipe.
+        private func finish(_ pid: pid_t) {
+            _ = readErrors(of: pid)
+            guard let index = state.withLock({ $0.children.firstIndex { $0.pid == pid } }) else { return }
+            let child = state.withLock { $0.children.remove(at: index) }
+            kill(-child.pid, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
+            ChildProcesses.unregister(child.pid)
+            // Kept before the connection closes: libcurl's failure, which the close causes, reads it.
+            let text = String(decoding: child.said, as: UTF8.self).trimmingWhitespace()
+            if !text.isEmpty { remember(text) }
+            close(child.connection)
+            close(child.errors)
+        }
+
+        private func finishAll() {
+            for child in state.withLock({ $0.children }) { finish(child.pid) }
+        }
+
+        private func remember(_ text: String) {
+            state.withLock { $0.lastWords = text }
+        }
+    }
+}
