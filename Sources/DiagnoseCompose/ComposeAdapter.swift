@@ -6,7 +6,7 @@ import Synchronization
 public struct ComposeCLI: Sendable, Hashable {
     /// Which kind of compose CLI it is.
     public enum Flavor: String, Sendable, Hashable {
-        /// `docker compose`, a docker CLI plugin (compose v2).
+        /// `docker compose`, a docker CLI plugin (compose v2), run as its own binary (see `prefix`).
         case plugin
         /// `docker-compose` on PATH (compose v1, or a v2 binary installed standalone).
         case standalone
@@ -14,7 +14,14 @@ public struct ComposeCLI: Sendable, Hashable {
 
     /// Which kind it is.
     public var flavor: Flavor
-    /// The words that start every compose command: `[/path/docker, compose]` or `[/path/docker-compose]`.
+    /// The words that start every compose command: the plugin's binary (`[/usr/local/lib/docker/cli-plugins/
+    /// docker-compose]`), or `[/path/docker-compose]`.
+    ///
+    /// The plugin is run directly, in the standalone mode every compose v2 binary has (it then reads DOCKER_HOST,
+    /// the context and the config file itself, as under the docker CLI), and prints what `docker compose` prints:
+    /// `docker compose config` is three Go processes (the docker CLI, the plugin's metadata call, the plugin) and
+    /// twice the CPU and wall time (measured: 0.117 s of CPU against 0.060 s, 0.110 s against 0.061 s of wall, the
+    /// lab's file, byte-identical output).
     public var prefix: [String]
 
     /// Where the docker CLI looks for plugins, in its order: the user's config folder, then the system folders.
@@ -28,8 +35,8 @@ public struct ComposeCLI: Sendable, Hashable {
         ]
     }
 
-    /// Finds compose without running anything: a `docker-compose` plugin file next to a `docker` on PATH,
-    /// else `docker-compose` on PATH. `DIAGNOSE_COMPOSE=v1` (or `standalone`) skips the plugin, for a host where the
+    /// Finds compose without running anything: a `docker-compose` plugin file in the docker CLI's plugin folders
+    /// (with a `docker` on PATH), else `docker-compose` on PATH. `DIAGNOSE_COMPOSE=v1` (or `standalone`) skips the plugin, for a host where the
     /// stack is driven with `docker-compose` although the plugin is installed; `v2` (or `plugin`) insists on it.
     public static func detect(environment: [String: String]) -> Result<ComposeCLI, ComposeError> {
         let docker = executable(named: "docker", environment: environment)
@@ -38,7 +45,7 @@ public struct ComposeCLI: Sendable, Hashable {
         if let docker, wantsPlugin {
             for folder in pluginFolders(environment: environment)
             where FileManager.default.isExecutableFile(atPath: folder + "/docker-compose") {
-                return .success(ComposeCLI(flavor: .plugin, prefix: [docker, "compose"]))
+                return .success(ComposeCLI(flavor: .plugin, prefix: [folder + "/docker-compose"]))
             }
         }
         if ["v2", "plugin"].contains(choice) { return .failure(docker == nil ? .dockerMissing : .composeMissing) }

@@ -44,7 +44,7 @@ import Testing
         let environment = ["PATH": "/usr/bin:/bin", "HOME": home]
         let preferred = try ComposeCLI.detect(environment: environment).get()
         #expect(preferred.flavor == .plugin)
-        #expect(preferred.prefix == ["/usr/bin/docker", "compose"])
+        #expect(preferred.prefix == ["/usr/local/lib/docker/cli-plugins/docker-compose"])
         let v1 = try ComposeCLI.detect(environment: environment.merging(["DIAGNOSE_COMPOSE": "v1"]) { $1 }).get()
         #expect(v1.flavor == .standalone)
         #expect(v1.prefix == ["/usr/bin/docker-compose"])

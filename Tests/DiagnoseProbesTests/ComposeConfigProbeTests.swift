@@ -129,8 +129,9 @@ import Testing
         #expect(observation.cause == "docker-missing")
     }
 
-    /// What the real v2 cannot show: a fake `docker-compose` CLI plugin in DOCKER_CONFIG records the exact argv the
-    /// real docker CLI hands it, so the project's options are proved to reach `docker compose`.
+    /// What the real v2 cannot show: a fake `docker-compose` CLI plugin in DOCKER_CONFIG records the exact argv it is
+    /// run with (directly, in compose v2's standalone mode, not through the docker CLI), so the project's options are
+    /// proved to reach it, and the user's plugin folder to come before the system's as the docker CLI orders them.
     @Test func composePluginIsPreferredAndGetsTheProjectOptions() async throws {
         let directory = try project("services: {}\n")
         let config = try temporaryDirectory("docker-config")
@@ -159,8 +160,8 @@ import Testing
         let resolved = URL(fileURLWithPath: directory).standardizedFileURL.path
         #expect(
             argv == [
-                "compose", "-f", "\(resolved)/docker-compose.yml", "--project-directory", "\(resolved)", "-p", "dgtest",
-                "config",
+                "-f", "\(resolved)/docker-compose.yml", "--project-directory", "\(resolved)", "-p", "dgtest", "config",
             ])
+        #expect(try adapter.composeCLI.get().prefix == [plugin])
     }
 }
