@@ -42,7 +42,7 @@ public struct ComposeCLI: Sendable, Hashable {
         let docker = executable(named: "docker", environment: environment)
         let choice = environment["DIAGNOSE_COMPOSE"]?.lowercased() ?? ""
         let wantsPlugin = !["v1", "standalone"].contains(choice)
-        if let docker, wantsPlugin {
+        if docker != nil, wantsPlugin {
             for folder in pluginFolders(environment: environment)
             where FileManager.default.isExecutableFile(atPath: folder + "/docker-compose") {
                 return .success(ComposeCLI(flavor: .plugin, prefix: [folder + "/docker-compose"]))

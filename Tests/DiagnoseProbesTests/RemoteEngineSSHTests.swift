@@ -184,6 +184,42 @@ import Testing
             "docker was started: \(String(describing: try? String(contentsOfFile: log, encoding: .utf8)))")
     }
 
+    @Test(.enabled(if: socketPresent && sshdPresent)) func requestsOnManyThreadsShareAFewSSHConnections() async throws {
+        let server = try await SSHServer.start()
+        defer { server.stop() }
+        _ = try await TLSTestProject.shared.directory()
+        let expected = try await adapter(ProcessInfo.processInfo.environment).state(of: TLSTestProject.name).get()
+        let environment = server.environment()
+        var engine = DockerEngine(
+            endpoint: try EngineEndpoint.resolve(environment: environment).get(), environment: environment)
+        _ = try engine.negotiate(timeout: .seconds(20), cancellation: []).get()
+        let client = engine
+        let threads = 8
+        let reads = await withTaskGroup(of: [ProjectState?].self) { group in
+            for _ in 0..<threads {
+                group.addTask {
+                    await offload {
+                        (0..<3).map { _ in
+                            try? client.projectState(
+                                project: TLSTestProject.name, timeout: .seconds(20), cancellation: []
+                            ).get()
+                        }
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(reads.count == threads * 3)
+        #expect(reads.allSatisfy { $0 == expected })
+        // 8 threads asking at once, but at most 4 requests in flight over ssh: at most 4 connections, the negotiation's
+        // among them, each an ssh process (sshd drops new connections beyond MaxStartups at random).
+        #expect(DockerEngine.sshConcurrency < threads)
+        #expect(
+            engine.sshConnectionsStarted >= 1 && engine.sshConnectionsStarted <= DockerEngine.sshConcurrency,
+            "\(engine.sshConnectionsStarted) ssh connections")
+        #expect(server.sshStarted.count == engine.sshConnectionsStarted)
+    }
+
     /// The error a state read ends with in this environment, and the ssh processes it started.
     func stateError(_ environment: [String: String]) async -> ComposeError? {
         let remote = adapter(environment)

@@ -15,6 +15,13 @@ package struct DockerEngine: Sendable {
     private let connections: CurlConnectionPool
     /// For an ssh engine, what starts each connection (`ssh HOST docker system dial-stdio`); the pool keeps it.
     private let dialer: CommandDialer?
+    /// For an ssh engine, the requests that may be in flight at once, so that a run holds at most that many ssh
+    /// connections (reused by the pool): sshd drops new connections beyond `MaxStartups` (10 unauthenticated by
+    /// default) at random, and each handshake costs a key exchange on both ends.
+    private let sshSlots: DispatchSemaphore?
+
+    /// Requests in flight at once over ssh.
+    package static let sshConcurrency = 4
     /// The API version requests name, after `negotiate`; the oldest this client understands until then.
     package var apiVersion: String = DockerEngine.minimumVersion
 
@@ -54,8 +61,10 @@ package struct DockerEngine: Sendable {
             var argv = destination.command(connectTimeout: sshConnectTimeout)
             argv[0] = ComposeCLI.executable(named: "ssh", environment: environment) ?? "ssh"
             dialer = CommandDialer(argv: argv, environment: environment)
+            sshSlots = DispatchSemaphore(value: Self.sshConcurrency)
         } else {
             dialer = nil
+            sshSlots = nil
         }
         connections = CurlConnectionPool(dialer: dialer)
     }
@@ -114,6 +123,22 @@ package struct DockerEngine: Sendable {
         case .tcp(_, _, let tls): request.tlsFiles = tls
         case .ssh: request.dialer = dialer
         }
+        if let sshSlots {
+            // Waiting for a slot counts against the request's timeout, and stops on cancellation.
+            let clock = ContinuousClock()
+            let end = clock.now.advanced(by: timeout)
+            while sshSlots.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+                if cancellation.contains(where: \.isCancelled) { return .failure(.cancelled) }
+                guard clock.now < end else {
+                    return .failure(
+                        .engineUnreachable(
+                            "\(method) \(path) on \(endpoint) waited \(timeout) for one of its \(Self.sshConcurrency) ssh connections"
+                        ))
+                }
+            }
+            request.timeout = max(.milliseconds(1), clock.now.duration(to: end))
+        }
+        defer { sshSlots?.signal() }
         let response = Curl.perform(request, cancellation: cancellation)
         if response.cancelled || response.code == CURLE_ABORTED_BY_CALLBACK { return .failure(.cancelled) }
         let command = "\(method) \(path)"
