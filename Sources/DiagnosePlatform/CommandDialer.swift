@@ -162,7 +162,11 @@ package final class CommandDialer: @unchecked Sendable {
                     watched.append(pollfd(fd: child.connection, events: Self.peerClosed, revents: 0))
                     watched.append(pollfd(fd: child.errors, events: Int16(POLLIN), revents: 0))
                 }
-                guard poll(&watched, nfds_t(watched.count), -1) >= 0 || errno == EINTR else { continue }
+                if poll(&watched, nfds_t(watched.count), -1) < 0 {
+                    // EINTR: look again; anything else (ENOMEM) is waited out rather than spun on.
+                    if errno != EINTR { usleep(10_000) }
+                    continue
+                }
                 if watched[1].revents != 0 {
                     finishAll()
                     return
