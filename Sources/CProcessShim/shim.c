@@ -15,6 +15,10 @@
 #include <sys/wait.h>
 #include "CProcessShim.h"
 
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
 int cprocess_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
 }
@@ -123,6 +127,13 @@ static void run_child(const char *file, char *const argv[], char *const envp[], 
         }
     }
     if (directory != NULL && chdir(directory) != 0) { failure = errno; goto fail; }
+    // Nothing but the three streams crosses the exec: other threads' descriptors made without O_CLOEXEC (libcurl 7.88's
+    // sockets) would otherwise stay open in the child, and a connection the parent closed would stay open in it.
+    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+        long last = sysconf(_SC_OPEN_MAX);
+        if (last < 0 || last > 65536) last = 65536;
+        for (int descriptor = 3; descriptor < last; descriptor++) fcntl(descriptor, F_SETFD, FD_CLOEXEC);
+    }
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);

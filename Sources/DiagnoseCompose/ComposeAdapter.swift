@@ -24,12 +24,17 @@ public struct ComposeCLI: Sendable, Hashable {
     /// lab's file, byte-identical output).
     public var prefix: [String]
 
-    /// Where the docker CLI looks for plugins, in its order: the user's config folder, then the system folders.
+    /// Where the docker CLI looks for plugins, in its order: the config file's `cliPluginsExtraDirs`, the user's
+    /// config folder, then the system folders.
     public static func pluginFolders(environment: [String: String]) -> [String] {
         let config =
             environment["DOCKER_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
             ?? environment["HOME"].map { $0 + "/.docker" }
-        return (config.map { [$0 + "/cli-plugins"] } ?? []) + [
+        let extra =
+            config.flatMap { FileManager.default.contents(atPath: $0 + "/config.json") }
+            .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+            .flatMap { $0["cliPluginsExtraDirs"] as? [String] } ?? []
+        return extra + (config.map { [$0 + "/cli-plugins"] } ?? []) + [
             "/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins",
             "/usr/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins",
         ]

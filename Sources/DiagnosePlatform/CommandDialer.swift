@@ -33,19 +33,22 @@ package final class CommandDialer: @unchecked Sendable {
     /// A dialer starting `argv` (searched on PATH) with `environment` for each connection.
     package init(argv: [String], environment: [String: String]) {
         self.argv = argv
-        let (listener, path, reason) = Monitor.listen()
-        socketPath = path
-        monitor = listener < 0 ? nil : Monitor(listener: listener, argv: argv, environment: environment)
-        failure = reason
-        monitor?.start()
+        switch Monitor.listen() {
+        case .success(let (listener, wake, path)):
+            socketPath = path
+            monitor = Monitor(listener: listener, wake: wake, argv: argv, environment: environment)
+            failure = nil
+            monitor?.start()
+        case .failure(let reason):
+            socketPath = ""
+            monitor = nil
+            failure = reason.description
+        }
     }
 
     deinit {
         monitor?.stop()
-        if !socketPath.isEmpty {
-            unlink(socketPath)
-            rmdir((socketPath as NSString).deletingLastPathComponent)
-        }
+        SocketFolders.remove(socketPath)
     }
 
     /// How many commands were started.
@@ -54,9 +57,13 @@ package final class CommandDialer: @unchecked Sendable {
     /// How many commands are running (connections open).
     package var openConnections: Int { monitor?.state.withLock { $0.children.count } ?? 0 }
 
-    /// What the last command to end wrote on standard error (its last lines, whitespace-trimmed), or why none could
-    /// start; empty when nothing was said.
-    package var lastError: String { failure ?? monitor?.state.withLock { $0.lastWords } ?? "" }
+    /// What the last command to end at or after `since` (`DispatchTime.now().uptimeNanoseconds`) wrote on standard
+    /// error (its end, whitespace-trimmed, ssh's "Warning: Permanently added" lines left out), or why none could
+    /// start; empty when nothing was said since then.
+    package func lastError(since: UInt64) -> String {
+        if let failure { return failure }
+        return monitor?.state.withLock { $0.lastWordsAt >= since ? $0.lastWords : "" } ?? ""
+    }
 
     /// The thread's side: the listener, the commands running and what they said.
     final class Monitor: @unchecked Sendable {
@@ -72,6 +79,8 @@ package final class CommandDialer: @unchecked Sendable {
         struct State {
             var children: [Child] = []
             var lastWords = ""
+            /// When they were said (`DispatchTime.now().uptimeNanoseconds`).
+            var lastWordsAt: UInt64 = 0
         }
 
         let listener: Int32
@@ -80,7 +89,7 @@ package final class CommandDialer: @unchecked Sendable {
         let state = Mutex(State())
         let started = Atomic<Int>(0)
         /// Written to end the thread.
-        private var wake: [Int32] = [-1, -1]
+        private let wake: [Int32]
         private let ended = DispatchSemaphore(value: 0)
 
         /// POLLRDHUP (Linux): the peer closed its end; Glibc's Swift module hides it behind _GNU_SOURCE.
@@ -89,22 +98,29 @@ package final class CommandDialer: @unchecked Sendable {
         /// The most bytes of a command's standard error kept (its end).
         static let errorLimit = 4096
 
-        init(listener: Int32, argv: [String], environment: [String: String]) {
+        init(listener: Int32, wake: [Int32], argv: [String], environment: [String: String]) {
             self.listener = listener
+            self.wake = wake
             self.argv = argv
             self.environment = environment
-            if cprocess_pipe_cloexec(&wake) != 0 { wake = [-1, -1] }
         }
 
-        /// A listening unix socket in a new folder only this user can enter, and its path; or -1, "" and why not.
-        static func listen() -> (Int32, String, String?) {
+        struct ListenFailure: Error, CustomStringConvertible {
+            var description: String
+        }
+
+        /// A listening unix socket in a new folder only this user can enter, the pipe that wakes the thread, and the
+        /// socket's path; or why there are none (nothing is left behind then).
+        static func listen() -> Result<(Int32, [Int32], String), ListenFailure> {
             let base = NSTemporaryDirectory().count < 60 ? NSTemporaryDirectory() : "/tmp/"
             var template = Array((base + "diagnose-dial-XXXXXX").utf8CString)
             guard let made = mkdtemp(&template) else {
-                return (-1, "", "no folder for the dialer's socket: \(String(cString: strerror(errno)))")
+                return .failure(
+                    ListenFailure(description: "no folder for the dialer's socket: \(String(cString: strerror(errno)))")
+                )
             }
-            let folder = String(cString: made)
-            let path = folder + "/socket"
+            let path = String(cString: made) + "/socket"
+            SocketFolders.add(path)
             let descriptor = socket(
                 AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
             var address = sockaddr_un()
@@ -119,14 +135,14 @@ package final class CommandDialer: @unchecked Sendable {
                         bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
                     }
                 } == 0
-            guard bound, Glibc.listen(descriptor, 64) == 0 else {
+            var wake: [Int32] = [-1, -1]
+            guard bound, Glibc.listen(descriptor, 64) == 0, cprocess_pipe_cloexec(&wake) == 0 else {
                 let reason = String(cString: strerror(errno))
                 if descriptor >= 0 { close(descriptor) }
-                unlink(path)
-                rmdir(folder)
-                return (-1, "", "the dialer's socket could not listen: \(reason)")
+                SocketFolders.remove(path)
+                return .failure(ListenFailure(description: "the dialer's socket could not listen: \(reason)"))
             }
-            return (descriptor, path, nil)
+            return .success((descriptor, wake, path))
         }
 
         func start() {
@@ -142,13 +158,10 @@ package final class CommandDialer: @unchecked Sendable {
         /// Ends the thread, which kills every command still running, and waits for it.
         func stop() {
             var byte: UInt8 = 1
-            if wake[1] >= 0, write(wake[1], &byte, 1) == 1 {
-                ended.wait()
-            } else {
-                finishAll()
-            }
+            while write(wake[1], &byte, 1) < 0 && errno == EINTR {}
+            ended.wait()
             close(listener)
-            for descriptor in wake where descriptor >= 0 { close(descriptor) }
+            for descriptor in wake { close(descriptor) }
         }
 
         private func run() {
@@ -188,7 +201,12 @@ package final class CommandDialer: @unchecked Sendable {
             while true {
                 let connection = cprocess_accept_own(listener)
                 if connection == -2 { continue }
-                guard connection >= 0 else { return }
+                guard connection >= 0 else {
+                    // Out of descriptors (EMFILE, ENFILE): the connection stays queued and poll would say so at once
+                    // again; wait a moment rather than spin.
+                    if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { usleep(10_000) }
+                    return
+                }
                 startCommand(on: connection)
             }
         }
@@ -248,7 +266,8 @@ package final class CommandDialer: @unchecked Sendable {
             while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
             ChildProcesses.unregister(child.pid)
             // Kept before the connection closes: libcurl's failure, which the close causes, reads it.
-            let text = String(decoding: child.said, as: UTF8.self).trimmingWhitespace()
+            let text = String(decoding: child.said, as: UTF8.self).split(whereSeparator: \.isNewline)
+                .filter { !$0.hasPrefix("Warning: Permanently added") }.joined(separator: "\n").trimmingWhitespace()
             if !text.isEmpty { remember(text) }
             close(child.connection)
             close(child.errors)
@@ -259,7 +278,33 @@ package final class CommandDialer: @unchecked Sendable {
         }
 
         private func remember(_ text: String) {
-            state.withLock { $0.lastWords = text }
+            state.withLock { state in
+                state.lastWords = text
+                state.lastWordsAt = DispatchTime.now().uptimeNanoseconds
+            }
         }
+    }
+}
+
+/// The dialers' socket paths, removed with their folders when the dialer goes or, at the latest, when diagnose exits
+/// (a deadline can end a run while a request still holds its client).
+enum SocketFolders {
+    private static let paths = Mutex<Set<String>>([])
+    private static let cleanAtExit: Void = { atexit { SocketFolders.removeAll() } }()
+
+    static func add(_ path: String) {
+        _ = cleanAtExit
+        paths.withLock { _ = $0.insert(path) }
+    }
+
+    /// Removes the socket and its folder; nothing for "".
+    static func remove(_ path: String) {
+        guard !path.isEmpty, paths.withLock({ $0.remove(path) }) != nil else { return }
+        unlink(path)
+        rmdir((path as NSString).deletingLastPathComponent)
+    }
+
+    static func removeAll() {
+        for path in paths.withLock({ $0 }) { remove(path) }
     }
 }

@@ -38,6 +38,20 @@ import Testing
             ])
     }
 
+    /// The config file's `cliPluginsExtraDirs` come first, as the docker CLI looks there first.
+    @Test func aPluginInTheConfigFilesExtraFolderIsTakenFirst() throws {
+        let config = try temporaryDirectory("docker-config-extra")
+        let extra = config + "/extra"
+        try FileManager.default.createDirectory(atPath: extra, withIntermediateDirectories: true)
+        try "#!/bin/sh\n".write(toFile: extra + "/docker-compose", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: extra + "/docker-compose")
+        try "{\"cliPluginsExtraDirs\": [\"\(extra)\"]}".write(
+            toFile: config + "/config.json", atomically: true, encoding: .utf8)
+        let found = try ComposeCLI.detect(environment: ["PATH": "/usr/bin:/bin", "DOCKER_CONFIG": config]).get()
+        #expect(found.flavor == .plugin)
+        #expect(found.prefix == [extra + "/docker-compose"])
+    }
+
     /// Both are installed here (scripts/setup.sh): v2 is preferred, and DIAGNOSE_COMPOSE picks either.
     @Test func detectionPrefersThePluginAndCanBeToldWhich() throws {
         let home = try temporaryDirectory("home")

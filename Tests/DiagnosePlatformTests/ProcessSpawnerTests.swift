@@ -86,6 +86,19 @@ import Testing
         #expect(try await !childSurvivesItsAskingThread(direct))
     }
 
+    /// A descriptor the process holds without close-on-exec (libcurl 7.88 makes its sockets so, on any thread) does
+    /// not reach a child: a connection libcurl closes must not stay open in a program diagnose started meanwhile.
+    @Test func aDescriptorWithoutCloseOnExecDoesNotReachTheChild() async throws {
+        var ends: [Int32] = [-1, -1]
+        #expect(pipe(&ends) == 0)
+        defer { ends.forEach { close($0) } }
+        #expect(fcntl(ends[0], F_GETFD) & FD_CLOEXEC == 0)
+        let listing = await ProcessRunner.run(["/bin/sh", "-c", "ls /proc/$$/fd"], timeout: .seconds(30))
+        let open = Set(listing.stdout.split(separator: "\n").compactMap { Int32($0) })
+        #expect(listing.exitStatus == 0 && open.contains(0) && open.contains(1) && open.contains(2), "\(open)")
+        #expect(!open.contains(ends[0]) && !open.contains(ends[1]), "\(open) holds \(ends)")
+    }
+
     /// Launch failures come back as errno through the close-on-exec pipe (not found, not executable, bad folder).
     @Test func launchFailuresAreReportedAsErrno() async throws {
         let folder = try temporaryDirectory("spawn")

@@ -220,6 +220,32 @@ import Testing
         #expect(server.sshStarted.count == engine.sshConnectionsStarted)
     }
 
+    @Test(.enabled(if: socketPresent && sshdPresent)) func aConnectionLibcurlClosesEndsItsSSHAtOnce() async throws {
+        let server = try await SSHServer.start()
+        defer { server.stop() }
+        let environment = server.environment()
+        var engine = DockerEngine(
+            endpoint: try EngineEndpoint.resolve(environment: environment).get(), environment: environment)
+        _ = try engine.negotiate(timeout: .seconds(20), cancellation: []).get()
+        #expect(engine.sshConnectionsOpen == 1)
+        // GET /events streams until the client goes: the request times out and libcurl closes the pooled connection,
+        // while the client, its pool and its dialer live on. Its ssh must end then, not when the client goes.
+        let client = engine
+        let answer = await offload {
+            client.send("GET", "/events", timeout: .seconds(1), readLimit: 1 << 20, cancellation: [])
+        }
+        guard case .failure = answer else {
+            Issue.record("an endless /events answered within a second")
+            return
+        }
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: hangGuard)
+        while engine.sshConnectionsOpen > 0, clock.now < end { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(engine.sshConnectionsOpen == 0)
+        #expect(await running(server.sshStarted).isEmpty)
+        withExtendedLifetime(engine) {}
+    }
+
     /// The error a state read ends with in this environment, and the ssh processes it started.
     func stateError(_ environment: [String: String]) async -> ComposeError? {
         let remote = adapter(environment)
@@ -251,6 +277,7 @@ import Testing
         let before = server.sshStarted.count
         let password = await stateError(server.environment(host: "ssh://root:hunter2@127.0.0.1:\(server.port)"))
         #expect(password?.description.contains("a password in the address is not supported") == true)
+        #expect(password?.description.contains("hunter2") == false)
         let option = await stateError(server.environment(host: "ssh://-oProxyCommand=x"))
         #expect(option?.cause == "engine-unreachable")
         #expect(server.sshStarted.count == before)
@@ -278,6 +305,11 @@ import Testing
             try command("ssh://me@[::1]:22/run/user/1000/docker.sock") == options + [
                 "-l", "me", "-p", "22", "--", "::1", "docker", "--host=unix:///run/user/1000/docker.sock", "system",
                 "dial-stdio",
+            ])
+        // The remote command is one line for the remote shell: a path that needs quoting is quoted.
+        #expect(
+            try command("ssh://host/var/run/my%20docker.sock").suffix(4) == [
+                "docker", "'--host=unix:///var/run/my docker.sock'", "system", "dial-stdio",
             ])
         for refused in ["ssh://", "ssh://me:pw@host", "ssh://host?x=1", "ssh://host#f", "ssh://-oProxyCommand=x"] {
             #expect(throws: ComposeError.self, "\(refused)") { try endpoint(refused).get() }

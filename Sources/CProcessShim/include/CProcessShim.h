@@ -16,10 +16,11 @@ const void *cprocess_memrchr(const void *bytes, int byte, size_t length);
 /// Starts `file` (searched on the caller's PATH when it has no slash, as posix_spawnp does) with `argv` and `envp`:
 /// standard input from `stdin_fd` (from /dev/null when it is -1), standard output and error on `stdout_fd` and
 /// `stderr_fd` (one descriptor may serve several streams: a socket for both directions), in `directory` when
-/// not NULL, in a process group of its own, with SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP and SIGCHLD at their
-/// defaults, no signal blocked, and PR_SET_PDEATHSIG(SIGKILL): the child is killed when the *thread* that called
-/// this exits, so call it from a thread that outlives the child. Returns 0 and the pid, or the errno of the step
-/// that failed (setpgid, chdir, exec...), reported through a close-on-exec pipe; a failed child is reaped.
+/// not NULL, with every other descriptor closed at the exec (close_range with CLOSE_RANGE_CLOEXEC), in a process
+/// group of its own, with SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP and SIGCHLD at their defaults, no signal
+/// blocked, and PR_SET_PDEATHSIG(SIGKILL): the child is killed when the *thread* that called this exits, so call it
+/// from a thread that outlives the child. Returns 0 and the pid, or the errno of the step that failed (setpgid,
+/// chdir, exec...), reported through a close-on-exec pipe; a failed child is reaped.
 int cprocess_spawn(pid_t *pid, const char *file, char *const argv[], char *const envp[], const char *directory,
                    int stdin_fd, int stdout_fd, int stderr_fd);
 

@@ -139,10 +139,13 @@ package struct DockerEngine: Sendable {
             request.timeout = max(.milliseconds(1), clock.now.duration(to: end))
         }
         defer { sshSlots?.signal() }
+        let began = DispatchTime.now().uptimeNanoseconds
         let response = Curl.perform(request, cancellation: cancellation)
         if response.cancelled || response.code == CURLE_ABORTED_BY_CALLBACK { return .failure(.cancelled) }
         let command = "\(method) \(path)"
-        guard response.isComplete else { return .failure(unreachable(response, timeout: timeout, command: command)) }
+        guard response.isComplete else {
+            return .failure(unreachable(response, timeout: timeout, command: command, began: began))
+        }
         guard response.status < 400 else {
             return .failure(
                 .dockerFailed(command: command, message: Self.engineMessage(response.body, status: response.status)))
@@ -154,7 +157,9 @@ package struct DockerEngine: Sendable {
     }
 
     /// What a failed transfer says about the engine, with what to do.
-    private func unreachable(_ response: CurlResponse, timeout: Duration, command: String) -> ComposeError {
+    private func unreachable(_ response: CurlResponse, timeout: Duration, command: String, began: UInt64)
+        -> ComposeError
+    {
         let place: String
         switch endpoint.transport {
         case .unix(let path): place = path
@@ -164,7 +169,8 @@ package struct DockerEngine: Sendable {
             return .engineUnreachable("TLS with \(place) failed: \(failure)")
         }
         if case .ssh(let destination) = endpoint.transport, let dialer {
-            return .engineUnreachable(sshFailure(response, destination: destination, dialer: dialer, timeout: timeout))
+            return .engineUnreachable(
+                sshFailure(response, destination: destination, said: dialer.lastError(since: began), timeout: timeout))
         }
         switch (response.code, response.osErrno) {
         case (CURLE_OPERATION_TIMEDOUT, _):
@@ -232,10 +238,10 @@ package struct DockerEngine: Sendable {
     /// What a transfer over ssh that failed says, with ssh's own words (what the last connection's command wrote on
     /// standard error: untrusted text, so control characters are removed and it is cut) and what to do.
     private func sshFailure(
-        _ response: CurlResponse, destination: EngineEndpoint.SSHDestination, dialer: CommandDialer,
+        _ response: CurlResponse, destination: EngineEndpoint.SSHDestination, said lastError: String,
         timeout: Duration
     ) -> String {
-        let said = Self.inert(dialer.lastError.split(whereSeparator: \.isNewline).suffix(3).joined(separator: " / "))
+        let said = Self.inert(lastError.split(whereSeparator: \.isNewline).suffix(3).joined(separator: " / "))
         let via = "ssh to \(endpoint)"
         if response.code == CURLE_OPERATION_TIMEDOUT && said.isEmpty {
             return "\(via) gave no answer within \(timeout): check that the host is up and sshd answers there"

@@ -39,21 +39,25 @@ package struct EngineEndpoint: Sendable, Hashable, CustomStringConvertible {
             if let user { argv += ["-l", user] }
             if let port { argv += ["-p", String(port)] }
             argv += ["--", host, "docker"]
-            if let socketPath { argv.append("--host=unix://\(socketPath)") }
+            // ssh hands the remote command to the remote user's shell as one line: the path is quoted for it.
+            if let socketPath { argv.append(shellQuoted("--host=unix://\(socketPath)")) }
             return argv + ["system", "dial-stdio"]
         }
 
         /// The destination an `ssh://` address names, or why it names none (`origin` says where it was read).
         static func parse(_ address: String, origin: String) -> Result<SSHDestination, ComposeError> {
+            let parts = URLComponents(string: address)
+            // A password in the address is never repeated, whatever the redactor would catch after the cut.
+            let shown =
+                parts?.percentEncodedPassword.map { address.replacingOccurrences(of: ":\($0)@", with: ":***@") }
+                ?? address
             func refused(_ reason: String) -> Result<SSHDestination, ComposeError> {
                 .failure(
                     .engineUnreachable(
-                        "\(origin) '\(address.truncated(to: 200))' is not a usable ssh://[user@]host[:port] address: \(reason)"
+                        "\(origin) '\(shown.truncated(to: 200))' is not a usable ssh://[user@]host[:port] address: \(reason)"
                     ))
             }
-            guard let parts = URLComponents(string: address), parts.scheme == "ssh" else {
-                return refused("it is not a URL")
-            }
+            guard let parts, parts.scheme == "ssh" else { return refused("it is not a URL") }
             guard parts.password == nil else { return refused("a password in the address is not supported") }
             guard parts.query == nil else { return refused("query parameters are not allowed") }
             guard parts.fragment == nil else { return refused("fragments are not allowed") }
