@@ -193,22 +193,8 @@ import Testing
         var engine = DockerEngine(
             endpoint: try EngineEndpoint.resolve(environment: environment).get(), environment: environment)
         _ = try engine.negotiate(timeout: .seconds(20), cancellation: []).get()
-        let client = engine
         let threads = 8
-        let reads = await withTaskGroup(of: [ProjectState?].self) { group in
-            for _ in 0..<threads {
-                group.addTask {
-                    await offload {
-                        (0..<3).map { _ in
-                            try? client.projectState(
-                                project: TLSTestProject.name, timeout: .seconds(20), cancellation: []
-                            ).get()
-                        }
-                    }
-                }
-            }
-            return await group.reduce(into: []) { $0 += $1 }
-        }
+        let reads = await RemoteEngineTLSTests.projectStates(engine, threads: threads, each: 3)
         #expect(reads.count == threads * 3)
         #expect(reads.allSatisfy { $0 == expected })
         // 8 threads asking at once, but at most 4 requests in flight over ssh: at most 4 connections, the negotiation's

@@ -260,6 +260,24 @@ import Testing
         #expect(relay.accepted - before >= 2)
     }
 
+    /// The test project's state read `each` times on each of `threads` threads at once, through one client.
+    static func projectStates(_ engine: DockerEngine, threads: Int, each: Int) async -> [ProjectState?] {
+        await withTaskGroup(of: [ProjectState?].self) { group in
+            for _ in 0..<threads {
+                group.addTask {
+                    await offload {
+                        (0..<each).map { _ in
+                            try? engine.projectState(
+                                project: TLSTestProject.name, timeout: .seconds(20), cancellation: []
+                            ).get()
+                        }
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+    }
+
     @Test(.enabled(if: socketPresent)) func requestsOnManyThreadsShareThePool() async throws {
         guard let certificates = try await TestCertificates.make() else { return }
         defer { certificates.remove() }
@@ -270,20 +288,7 @@ import Testing
         let engine = try tlsEngine(relay, certificates)
         let before = relay.accepted
         let threads = 8
-        let reads = await withTaskGroup(of: [ProjectState?].self) { group in
-            for _ in 0..<threads {
-                group.addTask {
-                    await offload {
-                        (0..<5).map { _ in
-                            try? engine.projectState(
-                                project: TLSTestProject.name, timeout: .seconds(20), cancellation: []
-                            ).get()
-                        }
-                    }
-                }
-            }
-            return await group.reduce(into: []) { $0 += $1 }
-        }
+        let reads = await Self.projectStates(engine, threads: threads, each: 5)
         #expect(reads.count == threads * 5)
         #expect(reads.allSatisfy { $0 == expected })
         // At most one connection per thread at a time: never one per request.
