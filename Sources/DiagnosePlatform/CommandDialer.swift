@@ -22,8 +22,6 @@ import Synchronization
 /// timeout). What the last command to end wrote on standard error is kept: it is why a connection failed
 /// (`ssh: connect to host ...: Connection refused`, `Permission denied (publickey)`).
 package final class CommandDialer: @unchecked Sendable {
-    /// The command each connection starts.
-    package let argv: [String]
     /// The unix socket libcurl connects to (CURLOPT_UNIX_SOCKET_PATH); empty when it could not be made.
     package let socketPath: String
     private let monitor: Monitor?
@@ -32,7 +30,6 @@ package final class CommandDialer: @unchecked Sendable {
 
     /// A dialer starting `argv` (searched on PATH) with `environment` for each connection.
     package init(argv: [String], environment: [String: String]) {
-        self.argv = argv
         switch Monitor.listen() {
         case .success(let (listener, wake, path)):
             socketPath = path

@@ -29,9 +29,6 @@ package struct CurlRequest: Sendable {
     /// Connections to take and leave open for the next request; nil opens one for this request and closes it after,
     /// as a probe that checks a server wants.
     package var connectionPool: CurlConnectionPool?
-    /// Where connections go instead of the URL's host: each is handed to a command as its standard input and output
-    /// (`ssh HOST docker system dial-stdio`); with a pool, the pool's dialer must be this one.
-    package var dialer: CommandDialer?
 
     /// Redirects followed at most, when following.
     package static let maximumRedirects = 10
@@ -75,14 +72,16 @@ package struct CurlTLSFiles: Sendable, Hashable {
 package final class CurlConnectionPool: @unchecked Sendable {
     // Never changed after init; the cache behind it is touched only by libcurl, under the pool's own locks.
     fileprivate let connections: OpaquePointer?
-    /// The dialer the pooled connections were made by, kept until they are closed (in deinit, by the share's cleanup).
-    private let dialer: CommandDialer?
+    /// Where the pool's connections go instead of the URL's host: each is handed to a command as its standard input
+    /// and output (`ssh HOST docker system dial-stdio`). Kept until the connections are closed (in deinit, by the
+    /// share's cleanup).
+    package let dialer: CommandDialer?
 
     /// Connections kept at most, in use or not; beyond it libcurl closes the oldest idle one.
     package static let maximumConnections = 32
 
-    /// An empty pool; without libcurl, one that keeps nothing. With a `dialer`, every request using the pool must
-    /// use that dialer: the pool keeps it alive for as long as it keeps their connections.
+    /// An empty pool; without libcurl, one that keeps nothing. With a `dialer`, every request using the pool makes its
+    /// connections through it.
     package init(dialer: CommandDialer? = nil) {
         connections = ccurl_connections_new()
         self.dialer = dialer
@@ -165,7 +164,7 @@ package enum Curl {
             return response
         }
         // The pool, if any, must outlive the handle that uses its cache.
-        defer { withExtendedLifetime((request.connectionPool, request.dialer)) { ccurl_easy_cleanup(handle) } }
+        defer { withExtendedLifetime(request.connectionPool) { ccurl_easy_cleanup(handle) } }
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { ccurl_slist_free_all(headerList) }
         for line in request.headers { headerList = ccurl_slist_append(headerList, line) }
@@ -197,7 +196,7 @@ package enum Curl {
             ccurl_set_progress_callback(handle, checkCancellation, context),
         ]
         if let path = request.unixSocketPath { setup.append(ccurl_set_string(handle, CURLOPT_UNIX_SOCKET_PATH, path)) }
-        if let dialer = request.dialer {
+        if let dialer = request.connectionPool?.dialer {
             setup.append(ccurl_set_string(handle, CURLOPT_UNIX_SOCKET_PATH, dialer.socketPath))
         }
         if let connections = request.connectionPool?.connections {

@@ -14,7 +14,7 @@ package struct DockerEngine: Sendable {
     /// The connections kept open between this client's requests, on any thread.
     private let connections: CurlConnectionPool
     /// For an ssh engine, what starts each connection (`ssh HOST docker system dial-stdio`); the pool keeps it.
-    private let dialer: CommandDialer?
+    private var dialer: CommandDialer? { connections.dialer }
     /// For an ssh engine, the requests that may be in flight at once, so that a run holds at most that many ssh
     /// connections (reused by the pool): sshd drops new connections beyond `MaxStartups` (10 unauthenticated by
     /// default) at random, and each handshake costs a key exchange on both ends.
@@ -60,13 +60,12 @@ package struct DockerEngine: Sendable {
             // ssh is found as docker and compose are, on the environment's PATH.
             var argv = destination.command(connectTimeout: sshConnectTimeout)
             argv[0] = ComposeCLI.executable(named: "ssh", environment: environment) ?? "ssh"
-            dialer = CommandDialer(argv: argv, environment: environment)
+            connections = CurlConnectionPool(dialer: CommandDialer(argv: argv, environment: environment))
             sshSlots = DispatchSemaphore(value: Self.sshConcurrency)
         } else {
-            dialer = nil
+            connections = CurlConnectionPool()
             sshSlots = nil
         }
-        connections = CurlConnectionPool(dialer: dialer)
     }
 
     /// How many ssh connections this client started (each a `ssh ... docker system dial-stdio`); 0 for the others.
@@ -121,7 +120,7 @@ package struct DockerEngine: Sendable {
         switch endpoint.transport {
         case .unix(let socket): request.unixSocketPath = socket
         case .tcp(_, _, let tls): request.tlsFiles = tls
-        case .ssh: request.dialer = dialer
+        case .ssh: break  // the pool's dialer makes the connections
         }
         if let sshSlots {
             // Waiting for a slot counts against the request's timeout, and stops on cancellation.
